@@ -1,0 +1,58 @@
+# Every target runs on the project's own Node.js 24 (bootstrapped into .tools/)
+# and the project's own dev tools (node_modules/.bin), whatever the machine has.
+SHELL := /bin/bash
+ROOT := $(CURDIR)
+export PATH := $(ROOT)/.tools/bin:$(ROOT)/node_modules/.bin:$(PATH)
+export npm_config_nodedir := $(ROOT)/.tools
+NODE := $(ROOT)/.tools/bin/node
+JEST := $(NODE) --experimental-vm-modules --no-warnings=ExperimentalWarning node_modules/jest/bin/jest.js
+
+.PHONY: all build test lint fmt typecheck unit crds demo bench e2e-kind clean deps
+
+all: build
+
+$(NODE): scripts/bootstrap-node.sh
+	@scripts/bootstrap-node.sh
+	@touch $(NODE)
+
+node_modules/.installed: package.json package-lock.json | $(NODE)
+	npm ci --no-audit --no-fund
+	@touch $@
+
+deps: node_modules/.installed
+
+build: deps
+	tsc -p tsconfig.build.json
+
+lint: deps
+	biome check .
+
+fmt: deps
+	biome check --write .
+
+typecheck: deps
+	tsc -p tsconfig.json --noEmit
+
+crds: deps
+	$(NODE) --experimental-strip-types --no-warnings api/generate-crds.ts
+
+# Lint and types first (cheap, and a failure there is cheaper to read), then the
+# tests; the last line printed is `N passed, N failed, N skipped`.
+test: build lint typecheck
+	$(JEST) $(JEST_ARGS)
+
+unit: deps
+	$(JEST) --testPathIgnorePatterns '/test/' $(JEST_ARGS)
+
+demo: build
+	@bash examples/demo.sh
+
+bench: build
+	$(NODE) --expose-gc dist/bench/run.js $(BENCH_ARGS)
+
+e2e-kind:
+	@echo "e2e-kind needs Docker and kind; it cannot run on this machine." >&2
+	@exit 1
+
+clean:
+	rm -rf dist node_modules/.installed

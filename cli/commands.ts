@@ -1,0 +1,84 @@
+// The command table: each role of the one binary, with its one-line summary.
+// Commands load their implementation lazily so `agentgate iptables` in an init
+// container never pays for the sidecar's dependencies.
+
+export interface CliCommand {
+  readonly name: string;
+  readonly usage: string;
+  readonly summary: string;
+  run(argv: string[]): Promise<number>;
+}
+
+function notYet(name: string): (argv: string[]) => Promise<number> {
+  return async () => {
+    process.stderr.write(`agentgate ${name}: not available in this build yet\n`);
+    return 1;
+  };
+}
+
+export const COMMANDS: readonly CliCommand[] = [
+  {
+    name: 'policy',
+    usage: 'policy check --policy PATH --target NAME --query TEXT [--subject S] [--group G]... [--json]',
+    summary: 'decide a command against AgentPolicy files, as the sidecar would',
+    run: async (argv) => (await import('./policy-check.js')).run(argv),
+  },
+  {
+    name: 'sidecar',
+    usage: 'sidecar --policy PATH --secrets-dir DIR [--listen HOST:PORT] [--admin HOST:PORT] ...',
+    summary: 'run the Layer-7 gateway in an agent pod',
+    run: notYet('sidecar'),
+  },
+  {
+    name: 'webhook',
+    usage: 'webhook --tls-cert FILE --tls-key FILE [--listen HOST:PORT] --sidecar-image IMAGE',
+    summary: 'run the mutating admission webhook that injects the sidecar',
+    run: notYet('webhook'),
+  },
+  {
+    name: 'iptables',
+    usage:
+      'iptables --proxy-port N --proxy-uid N --proxy-gid N [--exclude-ports LIST] [--exclude-cidrs LIST] [--dry-run]',
+    summary: "install the pod's redirect rules (the init step)",
+    run: notYet('iptables'),
+  },
+  {
+    name: 'requests',
+    usage: 'requests [--admin URL --token T]',
+    summary: 'list AccessRequests waiting for a human',
+    run: notYet('requests'),
+  },
+  {
+    name: 'approve',
+    usage: 'approve NAME [--for DURATION]',
+    summary: 'approve a paused command',
+    run: notYet('approve'),
+  },
+  { name: 'deny', usage: 'deny NAME', summary: 'deny a paused command', run: notYet('deny') },
+  {
+    name: 'sessions',
+    usage: 'sessions list | show ID | verify ID [--from FILE|DIR]',
+    summary: 'read audited sessions from OTLP files or a spool',
+    run: notYet('sessions'),
+  },
+  {
+    name: 'replay',
+    usage: 'replay ID [--from FILE|DIR]',
+    summary: 'replay a session as a timeline',
+    run: notYet('replay'),
+  },
+];
+
+export function printHelp(out: NodeJS.WritableStream): void {
+  const lines = [
+    'agentgate: a Layer-7 gate between AI agents and the infrastructure they use',
+    '',
+    'Usage: agentgate COMMAND [flags]   (every flag also reads AGENTGATE_<FLAG>, e.g. AGENTGATE_OTLP_ENDPOINT)',
+    '',
+    'Commands:',
+    ...COMMANDS.map((c) => `  ${c.name.padEnd(10)} ${c.summary}\n             agentgate ${c.usage}`),
+    '',
+    "Run 'agentgate COMMAND --help' for a command's flags.",
+  ];
+  out.write(`${lines.join('\n')}\n`);
+}
