@@ -1,0 +1,13 @@
+export {
+  ASYMMETRIC_ALGORITHMS,
+  DEFAULTS,
+  type IssuerOptions,
+  resolveConfig,
+  type VerifierConfig,
+  type VerifierOptions,
+} from './config.js';
+export { isExpired } from './expiry.js';
+export { ANONYMOUS, type Identity, type WorkloadIdentity } from './identity.js';
+export type { IdentityLogger } from './logger.js';
+export { createVerifier, type TokenVerifier, type VerifierDeps } from './verifier.js';
+export { DEFAULT_WORKLOAD_TOKEN_FILE, workloadIdentity } from './workload.js';
