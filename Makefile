@@ -7,7 +7,7 @@ export npm_config_nodedir := $(ROOT)/.tools
 NODE := $(ROOT)/.tools/bin/node
 JEST := $(NODE) --experimental-vm-modules --no-warnings=ExperimentalWarning node_modules/jest/bin/jest.js
 
-.PHONY: all build test lint fmt typecheck unit crds demo bench e2e-kind clean deps
+.PHONY: all build test lint fmt typecheck unit crds demo bench e2e-kind clean deps native
 
 all: build
 
@@ -21,8 +21,19 @@ node_modules/.installed: package.json package-lock.json | $(NODE)
 
 deps: node_modules/.installed
 
-build: deps
+build: deps native
 	tsc -p tsconfig.build.json
+
+# The SO_ORIGINAL_DST addon (sidecar/intercept/native), built offline against
+# .tools/include/node with npm's own node-gyp (or a node_modules one if present).
+ADDON := sidecar/intercept/native/build/Release/original_dst.node
+NODE_GYP = $(firstword $(wildcard node_modules/node-gyp/bin/node-gyp.js) \
+  $(wildcard $(dir $(shell command -v npm))../lib/node_modules/npm/node_modules/node-gyp/bin/node-gyp.js))
+$(ADDON): sidecar/intercept/native/original_dst.c sidecar/intercept/native/binding.gyp | $(NODE)
+	@test -n "$(NODE_GYP)" || { echo "node-gyp not found (npm's bundled copy or node_modules/node-gyp)" >&2; exit 1; }
+	cd sidecar/intercept/native && $(NODE) $(abspath $(NODE_GYP)) rebuild --nodedir=$(ROOT)/.tools --loglevel=warn
+
+native: $(ADDON)
 
 lint: deps
 	biome check .
@@ -33,8 +44,8 @@ fmt: deps
 typecheck: deps
 	tsc -p tsconfig.json --noEmit
 
-crds: deps
-	$(NODE) --experimental-strip-types --no-warnings api/generate-crds.ts
+crds: build
+	$(NODE) dist/api/generate-crds.js crds
 
 # Lint and types first (cheap, and a failure there is cheaper to read), then the
 # tests; the last line printed is `N passed, N failed, N skipped`.
