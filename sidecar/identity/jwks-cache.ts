@@ -197,10 +197,16 @@ export class IssuerKeys {
   }
 }
 
+/** The messages along an error's cause chain (openid-client wraps the TLS or socket error that explains it). */
 export function reason(e: unknown): string {
-  if (e instanceof Error) {
-    const cause = e.cause instanceof Error ? `: ${e.cause.message}` : '';
-    return `${e.message}${cause}`;
+  const parts: string[] = [];
+  let cur: unknown = e;
+  for (let depth = 0; depth < 4 && cur !== undefined && cur !== null; depth++) {
+    // Duck-typed: errors from another realm (node internals under a test VM) fail instanceof.
+    const obj = typeof cur === 'object' ? (cur as { message?: unknown; cause?: unknown }) : undefined;
+    const msg = typeof obj?.message === 'string' ? obj.message : typeof cur === 'string' ? cur : '';
+    if (msg !== '' && !parts.includes(msg)) parts.push(msg);
+    cur = obj?.cause;
   }
-  return String(e);
+  return parts.length === 0 ? 'unknown error' : parts.join(': ');
 }

@@ -9,7 +9,7 @@
 //   await idp.close();
 
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import https from 'node:https';
 import type { AddressInfo } from 'node:net';
@@ -257,10 +257,11 @@ export async function startOidcProvider(options: OidcHarnessOptions = {}): Promi
 
 /** A throwaway CA and a certificate for 127.0.0.1 signed by it, made with the openssl command. */
 function certificate(dir: string): { key: Buffer; cert: Buffer; ca: Buffer; caFile: string } {
-  const run = (args: string[], input?: string): void => {
-    execFileSync('openssl', args, { cwd: dir, stdio: ['pipe', 'ignore', 'ignore'], input });
+  const run = (args: string[]): void => {
+    execFileSync('openssl', args, { cwd: dir, stdio: 'ignore' });
   };
   const ec = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes'];
+  writeFileSync(join(dir, 'leaf.ext'), 'subjectAltName=IP:127.0.0.1\nbasicConstraints=CA:FALSE\n');
   run([
     'req',
     '-x509',
@@ -288,8 +289,7 @@ function certificate(dir: string): { key: Buffer; cert: Buffer; ca: Buffer; caFi
       '-CAcreateserial',
       '-out',
       'leaf.pem',
-    ].concat(['-days', '2', '-extfile', '/dev/stdin']),
-    'subjectAltName=IP:127.0.0.1\nbasicConstraints=CA:FALSE\n',
+    ].concat(['-days', '2', '-extfile', 'leaf.ext']),
   );
   return {
     key: readFileSync(join(dir, 'leaf.key')),
