@@ -1,0 +1,10 @@
+export {
+  classifyHttp,
+  compilePathTemplate,
+  type HttpRequestHead,
+  normalizeHost,
+  normalizePath,
+  type PathMatcher,
+} from './http.js';
+export { MAX_STATEMENT_CHARS } from './limits.js';
+export { classifyPostgres, clearPostgresCache, initClassifiers, type PostgresOptions } from './postgres.js';
