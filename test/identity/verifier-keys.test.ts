@@ -130,6 +130,18 @@ test('verifies tokens of two issuers at once, each against its own keys only', a
   expect(v.ready()).toBe(true);
 });
 
+test('takes no keys from a discovery document that names another issuer', async () => {
+  const idp = await provider();
+  // Same server, other spelling: the document says 127.0.0.1, we were told localhost.
+  const alias = idp.issuer.replace('127.0.0.1', 'localhost');
+  const v = await createVerifier({ issuers: [alias], audiences: ['agentgate'] });
+  cleanup.push(() => v.close());
+  expect(v.ready()).toBe(false);
+  const e = await refusal(v, await idp.sign({ iss: alias, aud: 'agentgate', sub: 's', exp: 4e9 }));
+  expect(e.code).toBe('AG_ERR_AUTH_ISSUER_UNAVAILABLE');
+  expect(e.message).toContain('issuer does not match');
+});
+
 describe('issuer outage', () => {
   test('cached keys keep verifying while the issuer is unreachable', async () => {
     const idp = await provider();
