@@ -7,9 +7,9 @@ import { checkUrl, type IssuerConfig } from './config.js';
 import type { HttpGet } from './http-get.js';
 
 /** Adapts HttpGet to the fetch signature openid-client accepts as `customFetch`. */
-function asFetch(get: HttpGet): client.CustomFetch {
+function asFetch(get: HttpGet, extra: Readonly<Record<string, string>>): client.CustomFetch {
   return async (url, options) => {
-    const res = await get(url, options.headers);
+    const res = await get(url, { ...options.headers, ...extra });
     return new Response(res.status === 204 || res.status === 304 ? null : new Uint8Array(res.body), {
       status: res.status,
       headers: { 'content-type': res.contentType },
@@ -22,12 +22,13 @@ export async function discoverJwksUri(
   issuer: IssuerConfig,
   get: HttpGet,
   timeoutMs: number,
+  headers: Readonly<Record<string, string>> = {},
 ): Promise<string> {
   if (issuer.jwksUri !== undefined) return issuer.jwksUri;
   const execute = new URL(issuer.issuer).protocol === 'http:' ? [client.allowInsecureRequests] : [];
   // We are a resource server, not a client: the client id is never sent anywhere.
   const config = await client.discovery(new URL(issuer.issuer), 'agentgate', undefined, client.None(), {
-    [client.customFetch]: asFetch(get),
+    [client.customFetch]: asFetch(get, headers),
     timeout: Math.ceil(timeoutMs / 1000),
     execute,
   });

@@ -119,7 +119,7 @@ export class IssuerKeys {
         const credential = (await readFile(this.issuer.bearerTokenFile, 'utf8')).trim();
         headers['authorization'] = `Bearer ${credential}`;
       }
-      this.jwksUri ??= await discoverJwksUri(this.issuer, this.get, this.config.fetchTimeoutMs);
+      this.jwksUri ??= await discoverJwksUri(this.issuer, this.get, this.config.fetchTimeoutMs, headers);
       const res = await this.get(this.jwksUri, headers);
       if (res.status !== 200) throw new Error(`JWKS answered HTTP ${res.status}`);
       const jwks = parseJwks(res.body);

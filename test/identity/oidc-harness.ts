@@ -29,6 +29,8 @@ export interface OidcHarnessOptions {
   groups?: readonly string[];
   /** Serve https with a certificate from a throwaway CA (written to `caFile`). */
   tls?: boolean;
+  /** Answer discovery and JWKS only to `Authorization: Bearer <this>`, as the Kubernetes API server does without the discovery binding. */
+  requireBearer?: string;
 }
 
 export interface MintOptions {
@@ -138,6 +140,13 @@ export async function startOidcProvider(options: OidcHarnessOptions = {}): Promi
     if (down) {
       req.socket.destroy();
       return;
+    }
+    const isKeyRequest = req.url === '/jwks' || req.url?.startsWith('/.well-known/') === true;
+    if (isKeyRequest && options.requireBearer !== undefined) {
+      if (req.headers.authorization !== `Bearer ${options.requireBearer}`) {
+        res.writeHead(401, { 'content-type': 'application/json' }).end('{"error":"unauthorized"}');
+        return;
+      }
     }
     if (req.url === '/jwks') jwksCount++;
     handler(req, res);

@@ -2,6 +2,9 @@
 // unknown kid, the refresh schedule, several issuers, issuer outages (cached
 // keys keep working, no keys fails closed), and TLS with a private CA.
 
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterEach, describe, expect, test } from '@jest/globals';
 import { type AgentgateError, isAgentgateError } from '../../common/errors.js';
 import type { VerifierOptions } from '../../sidecar/identity/config.js';
@@ -184,6 +187,23 @@ describe('issuer outage', () => {
     expect((await refusal(v, token)).code).toBe('AG_ERR_AUTH_ISSUER_UNAVAILABLE');
     expect(v.ready()).toBe(false);
   });
+});
+
+test('sends the configured bearer credential to an issuer that wants one (the cluster API server)', async () => {
+  const idp = await provider({ requireBearer: 'sidecar-sa-token' });
+  const dir = mkdtempSync(join(tmpdir(), 'agentgate-bearer-'));
+  cleanup.push(() => rmSync(dir, { recursive: true, force: true }));
+  writeFileSync(join(dir, 'token'), 'sidecar-sa-token\n');
+  const token = await idp.mintToken(['a']);
+
+  const anonymous = await verifierFor([idp]);
+  expect((await refusal(anonymous.v, token)).message).toContain('unavailable');
+  const authed = await createVerifier({
+    issuers: [{ issuer: idp.issuer, bearerTokenFile: join(dir, 'token') }],
+    audiences: ['agentgate'],
+  });
+  cleanup.push(() => authed.close());
+  await expect(authed.verify(token)).resolves.toMatchObject({ groups: ['a'] });
 });
 
 describe('issuer TLS', () => {
