@@ -1,0 +1,73 @@
+import {
+  base58CheckValid,
+  bech32Valid,
+  cardBrandValid,
+  creditCardValid,
+  ibanValid,
+  luhnValid,
+  nhsValid,
+  ssnValid,
+} from './checksums.js';
+
+describe('checksums', () => {
+  test('Luhn accepts the classic test card and rejects a one-digit change', () => {
+    expect(luhnValid('4111111111111111')).toBe(true);
+    expect(luhnValid('4111111111111112')).toBe(false);
+    expect(luhnValid('79927398713')).toBe(true);
+  });
+
+  test('card brands are bounded by issuer prefix and length', () => {
+    expect(cardBrandValid('378282246310005')).toBe(true); // Amex 15
+    expect(cardBrandValid('3782822463100050')).toBe(false); // Amex is never 16
+    expect(cardBrandValid('2221000000000009')).toBe(true); // Mastercard 2-series
+    expect(cardBrandValid('1234567812345670')).toBe(false); // no issuer starts with 1
+    expect(creditCardValid('0000000000000000')).toBe(false);
+    expect(creditCardValid('4444444444444448')).toBe(true);
+  });
+
+  test('SSN rejects never-issued areas, groups, serials and published specimens', () => {
+    expect(ssnValid('536904399')).toBe(true);
+    for (const bad of [
+      '000123456',
+      '666123456',
+      '900123456',
+      '536004399',
+      '536900000',
+      '078051120',
+      '123456789',
+    ]) {
+      expect(ssnValid(bad)).toBe(false);
+    }
+    expect(ssnValid('111111111')).toBe(false);
+  });
+
+  test('NHS mod 11 accepts a valid number and rejects a transposition and check digit 10', () => {
+    expect(nhsValid('9434765919')).toBe(true);
+    expect(nhsValid('9434765991')).toBe(false);
+    expect(nhsValid('4444444444')).toBe(false);
+    // 000000001x: the check digit would be 10, which is never issued
+    expect(nhsValid('0000000010')).toBe(false);
+  });
+
+  test('IBAN mod 97 with country lengths', () => {
+    expect(ibanValid('DE89370400440532013000')).toBe(true);
+    expect(ibanValid('DE89370400440532013001')).toBe(false);
+    expect(ibanValid('GB82WEST12345698765432')).toBe(true);
+    expect(ibanValid('XX82WEST12345698765432')).toBe(false);
+  });
+
+  test('bitcoin base58check accepts P2PKH and P2SH and rejects a changed character', () => {
+    expect(base58CheckValid('1BvBMSEYstWetqTFn5Au4m4GFg7xJaNVN2')).toBe(true);
+    expect(base58CheckValid('3J98t1WpEZ73CNmQviecrnyiWrnqRhWNLy')).toBe(true);
+    expect(base58CheckValid('1BvBMSEYstWetqTFn5Au4m4GFg7xJaNVN3')).toBe(false);
+    expect(base58CheckValid('1111111111111111111114oLvT2')).toBe(true); // the all-zero hash160
+  });
+
+  test('bech32 (v0) and bech32m (v1) checksums', () => {
+    expect(bech32Valid('bc1qar0srrr7xfkvy5l643lydnw9re59gtzzwf5mdq')).toBe(true);
+    expect(bech32Valid('BC1QW508D6QEJXTDG4Y5R3ZARVARY0C5XW7KV8F3T4')).toBe(true);
+    expect(bech32Valid('bc1p0xlxvlhemja6c4dqv22uapctqupfhlxm9h8z3k2e72q4k9hcz7vqzk5jj0')).toBe(true);
+    expect(bech32Valid('bc1qar0srrr7xfkvy5l643lydnw9re59gtzzwf5mdr')).toBe(false);
+    expect(bech32Valid('bc1Qar0srrr7xfkvy5l643lydnw9re59gtzzwf5mdq')).toBe(false); // mixed case
+  });
+});

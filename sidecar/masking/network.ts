@@ -1,0 +1,262 @@
+// Recognizers anchored on network punctuation: e-mail addresses and URLs with
+// credentials (anchored on '@'), MAC and IPv6 addresses (hex groups and ':').
+// Each returns the end of what it found, or -1.
+
+import { ALNUM, boundaryAfter, CLS, clsAt, DIGIT, HEXL, isHexAt, LOWER, UPPER, WORD } from './char-class.js';
+
+const MAX_LOCAL = 64;
+const MAX_DOMAIN = 253;
+const MAX_USERINFO = 256;
+
+/** Characters of an e-mail local part (the dot-atom subset people write). */
+function isLocalChar(c: number): boolean {
+  if (c >= 128) return false;
+  if ((CLS[c]! & WORD) !== 0) return true;
+  return c === 46 || c === 45 || c === 43 || c === 37; // . - + %
+}
+
+/** RFC 3986 userinfo characters (unreserved, sub-delims, ':' and '%'). */
+function isUserinfoChar(c: number): boolean {
+  if (c >= 128) return false;
+  if ((CLS[c]! & WORD) !== 0) return true;
+  // - . ~ % ! $ & ' ( ) * + , ; = :
+  return (
+    c === 45 ||
+    c === 46 ||
+    c === 126 ||
+    c === 37 ||
+    c === 33 ||
+    c === 36 ||
+    c === 38 ||
+    c === 39 ||
+    c === 40 ||
+    c === 41 ||
+    c === 42 ||
+    c === 43 ||
+    c === 44 ||
+    c === 59 ||
+    c === 61 ||
+    c === 58
+  );
+}
+
+/** Where a URL ends: whitespace, quotes, angle brackets and the end of the value. */
+function urlEnd(s: string, i: number): number {
+  const n = s.length;
+  while (i < n) {
+    const c = s.charCodeAt(i);
+    if (c <= 32 || c === 34 || c === 39 || c === 60 || c === 62 || c === 96) break;
+    i++;
+  }
+  // sentence punctuation right after a URL is not part of it
+  while (i > 0) {
+    const c = s.charCodeAt(i - 1);
+    if (c === 46 || c === 44 || c === 41 || c === 59) i--;
+    else break;
+  }
+  return i;
+}
+
+/** File extensions that follow '@' in names like `icon@2x.png`; no TLD looks like them. */
+const NOT_TLDS = new Set([
+  'png',
+  'jpg',
+  'jpeg',
+  'gif',
+  'svg',
+  'webp',
+  'css',
+  'js',
+  'ts',
+  'map',
+  'txt',
+  'log',
+]);
+
+/**
+ * Domain after '@' at `i`: dot-separated labels, the last one a 2-24 letter
+ * TLD. Returns the end or -1.
+ */
+function domainEnd(s: string, i: number): number {
+  const n = Math.min(s.length, i + MAX_DOMAIN);
+  let j = i;
+  let labels = 0;
+  let lastLabelStart = i;
+  while (j < n) {
+    const start = j;
+    while (j < n) {
+      const c = s.charCodeAt(j);
+      if (c < 128 && ((CLS[c]! & ALNUM) !== 0 || c === 45)) j++;
+      else break;
+    }
+    if (j === start || s.charCodeAt(start) === 45 || s.charCodeAt(j - 1) === 45) return -1;
+    labels++;
+    lastLabelStart = start;
+    if (s.charCodeAt(j) === 46 && (clsAt(s, j + 1) & ALNUM) !== 0) {
+      j++;
+      continue;
+    }
+    break;
+  }
+  if (labels < 2) return -1;
+  const tldLen = j - lastLabelStart;
+  if (tldLen < 2 || tldLen > 24) return -1;
+  for (let k = lastLabelStart; k < j; k++) if ((clsAt(s, k) & (UPPER | LOWER)) === 0) return -1;
+  if (tldLen <= 4 && NOT_TLDS.has(s.slice(lastLabelStart, j).toLowerCase())) return -1;
+  return j;
+}
+
+/**
+ * A URL whose authority carries credentials (`scheme://user:pass@host`),
+ * found from its '@'. Writes the start into `out[0]` and returns the end, or -1.
+ */
+export function urlWithCredentials(s: string, at: number, floor: number, out: Int32Array): number {
+  // walk back over userinfo to '://'
+  const min = Math.max(floor, at - MAX_USERINFO);
+  let j = at - 1;
+  while (j >= min && isUserinfoChar(s.charCodeAt(j))) j--;
+  // j is at the char before userinfo; need "://" ending at j
+  if (j < 2 || s.charCodeAt(j) !== 47 || s.charCodeAt(j - 1) !== 47 || s.charCodeAt(j - 2) !== 58) return -1;
+  let k = j - 3; // last char of the scheme
+  const schemeEnd = k + 1;
+  while (k >= floor) {
+    const c = s.charCodeAt(k);
+    if (c < 128 && ((CLS[c]! & ALNUM) !== 0 || c === 43 || c === 45 || c === 46)) k--;
+    else break;
+  }
+  const start = k + 1;
+  if (start === schemeEnd || (clsAt(s, start) & (UPPER | LOWER)) === 0) return -1;
+  if (at === j + 1) return -1; // empty userinfo
+  if (domainOrHostEnd(s, at + 1) < 0) return -1;
+  out[0] = start;
+  return urlEnd(s, at + 1);
+}
+
+/** A host after '@' in a URL: a name, an IPv4 address or a bracketed IPv6 address. */
+function domainOrHostEnd(s: string, i: number): number {
+  if (s.charCodeAt(i) === 91) return s.indexOf(']', i) > i ? i + 1 : -1;
+  const e = i;
+  let j = e;
+  while ((clsAt(s, j) & ALNUM) !== 0 || s.charCodeAt(j) === 45 || s.charCodeAt(j) === 46) j++;
+  return j > e ? j : -1;
+}
+
+/** Finds `local@domain` around the '@' at `at`. Writes the start into out[0]; returns the end or -1. */
+export function email(s: string, at: number, floor: number, out: Int32Array): number {
+  const min = Math.max(floor, at - MAX_LOCAL);
+  let j = at - 1;
+  while (j >= min && isLocalChar(s.charCodeAt(j))) j--;
+  let start = j + 1;
+  while (start < at && s.charCodeAt(start) === 46) start++; // a local part does not start with '.'
+  if (start === at || s.charCodeAt(at - 1) === 46) return -1;
+  const end = domainEnd(s, at + 1);
+  if (end < 0) return -1;
+  out[0] = start;
+  return end;
+}
+
+/**
+ * MAC address at `i`: six pairs of hex digits joined by one consistent ':' or
+ * '-', or Cisco's three dot-joined quads. Returns the end or -1.
+ */
+export function mac(s: string, i: number): number {
+  if (isHexAt(s, i) && isHexAt(s, i + 1)) {
+    const sep = s.charCodeAt(i + 2);
+    if (sep === 58 || sep === 45) {
+      let j = i;
+      for (let g = 0; g < 6; g++) {
+        if (!isHexAt(s, j) || !isHexAt(s, j + 1)) return -1;
+        j += 2;
+        if (g < 5) {
+          if (s.charCodeAt(j) !== sep) return -1;
+          j++;
+        }
+      }
+      return boundaryAfter(s, j) && s.charCodeAt(j) !== sep ? j : -1;
+    }
+  }
+  // 0011.2233.4455
+  let j = i;
+  for (let g = 0; g < 3; g++) {
+    for (let k = 0; k < 4; k++) if (!isHexAt(s, j + k)) return -1;
+    j += 4;
+    if (g < 2) {
+      if (s.charCodeAt(j) !== 46) return -1;
+      j++;
+    }
+  }
+  // require a letter somewhere: 1234.5678.9012 is a number, not a MAC
+  let letters = false;
+  for (let k = i; k < j; k++) if ((clsAt(s, k) & HEXL) !== 0) letters = true;
+  return letters && boundaryAfter(s, j) && s.charCodeAt(j) !== 46 ? j : -1;
+}
+
+/**
+ * IPv6 address at `i` (RFC 4291 text forms): eight groups of 1-4 hex digits,
+ * or fewer with one '::', optionally ending in dotted IPv4. Returns the end or -1.
+ */
+export function ipv6(s: string, i: number): number {
+  let j = i;
+  let groups = 0;
+  let compressed = false;
+  let colons = 0;
+  for (;;) {
+    if (s.charCodeAt(j) === 58 && s.charCodeAt(j + 1) === 58) {
+      if (compressed) return -1;
+      compressed = true;
+      colons += 2;
+      j += 2;
+      if (!isHexAt(s, j)) break;
+    }
+    const gs = j;
+    while (j - gs < 5 && isHexAt(s, j)) j++;
+    const glen = j - gs;
+    if (glen === 0) {
+      if (groups === 0 && !compressed) return -1;
+      break;
+    }
+    if (glen > 4) return -1;
+    // an embedded IPv4 tail: ::ffff:192.0.2.1
+    if (s.charCodeAt(j) === 46 && (groups >= 1 || compressed)) {
+      const v4 = ipv4Tail(s, gs);
+      if (v4 < 0) return -1;
+      groups += 2;
+      j = v4;
+      break;
+    }
+    groups++;
+    if (groups > 8) return -1;
+    if (s.charCodeAt(j) === 58) {
+      if (s.charCodeAt(j + 1) === 58) continue;
+      if (isHexAt(s, j + 1)) {
+        colons++;
+        j++;
+        continue;
+      }
+    }
+    break;
+  }
+  if (colons < 2) return -1;
+  if (compressed ? groups > 7 || groups === 0 : groups !== 8) return -1;
+  if ((clsAt(s, j) & WORD) !== 0 || s.charCodeAt(j) === 58) return -1;
+  return j;
+}
+
+/** Dotted-quad IPv4 at `i` (each part 0-255). Returns the end or -1. */
+export function ipv4Tail(s: string, i: number): number {
+  let j = i;
+  for (let p = 0; p < 4; p++) {
+    const ps = j;
+    let v = 0;
+    while (j - ps < 4 && (clsAt(s, j) & DIGIT) !== 0) v = v * 10 + s.charCodeAt(j++) - 48;
+    const len = j - ps;
+    if (len === 0 || len > 3 || v > 255) return -1;
+    if (p < 3) {
+      if (s.charCodeAt(j) !== 46) return -1;
+      j++;
+    }
+  }
+  if ((clsAt(s, j) & WORD) !== 0) return -1;
+  if (s.charCodeAt(j) === 46 && (clsAt(s, j + 1) & DIGIT) !== 0) return -1;
+  return j;
+}

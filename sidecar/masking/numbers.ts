@@ -1,0 +1,199 @@
+// Recognizers for digit groups: credit cards, US SSNs, UK NHS numbers, phone
+// numbers and IPv4 addresses share one parse of the groups (digits joined by
+// single spaces, dashes or dots) and are told apart by group shape, issuer
+// ranges and checksums. Bare digit runs that carry no checksum (a 9-digit SSN,
+// a 10-digit phone) count only with a context word, as in Presidio.
+
+import { clsAt, DIGIT, isDigitAt, runEnd, WORD } from './char-class.js';
+import { creditCardValid, nhsValid, ssnValid } from './checksums.js';
+import { Ctx, E } from './entities.js';
+import type { Matches } from './matches.js';
+
+const MAX_GROUPS = 8;
+// Scratch for the group parse: the scanner is synchronous and not re-entrant.
+const gStart = new Int32Array(MAX_GROUPS);
+const gLen = new Int32Array(MAX_GROUPS);
+
+const SPACE = 32;
+const DASH = 45;
+const DOT = 46;
+
+function digitsOf(s: string, groups: number, total: number): string {
+  if (groups === 1) return s.slice(gStart[0]!, gStart[0]! + total);
+  let out = '';
+  for (let g = 0; g < groups; g++) out += s.slice(gStart[g]!, gStart[g]! + gLen[g]!);
+  return out;
+}
+
+function shape(groups: number, a: number, b: number, c: number): boolean {
+  return groups === 3 && gLen[0] === a && gLen[1] === b && gLen[2] === c;
+}
+
+function cardShape(groups: number): boolean {
+  if (groups === 1) return true;
+  if (gLen[0] !== 4) return false;
+  if (groups === 3 && gLen[1] === 6 && (gLen[2] === 5 || gLen[2] === 4)) return true; // Amex, Diners
+  for (let g = 1; g < groups - 1; g++) if (gLen[g] !== 4) return false;
+  const last = gLen[groups - 1]!;
+  return last >= 1 && last <= 4;
+}
+
+/** NANP: area and exchange codes start with 2-9. */
+function nanpAt(s: string, areaStart: number, exchStart: number): boolean {
+  return s.charCodeAt(areaStart) >= 50 && s.charCodeAt(exchStart) >= 50;
+}
+
+/**
+ * Digit groups starting at `i` (a digit at a token boundary). Pushes at most
+ * one finding. Returns the end of the finding, or -1 (the caller moves past
+ * the first group only, so a shorter sequence further on is still seen).
+ */
+export function digitGroups(s: string, i: number, enabled: number, ctx: Ctx, m: Matches): number {
+  let j = i;
+  let groups = 0;
+  let sep = 0;
+  let mixed = false;
+  let total = 0;
+  for (;;) {
+    const e = runEnd(s, j, DIGIT);
+    gStart[groups] = j;
+    gLen[groups] = e - j;
+    total += e - j;
+    groups++;
+    j = e;
+    if (groups === MAX_GROUPS) break;
+    const c = s.charCodeAt(j);
+    if ((c === SPACE || c === DASH || c === DOT) && isDigitAt(s, j + 1)) {
+      if (sep === 0) sep = c;
+      else if (sep !== c) mixed = true;
+      j++;
+      continue;
+    }
+    break;
+  }
+  // trim trailing groups until the sequence ends at a boundary: "4111 1111 1111 1111abc" never counts
+  if ((clsAt(s, j) & WORD) !== 0) return -1;
+  if (mixed) return nanpMixed(s, i, groups, j, enabled, m);
+
+  if (sep === DOT && groups === 4 && enabled & (1 << E.IP_ADDRESS)) {
+    let ok = true;
+    for (let g = 0; g < 4; g++) {
+      const len = gLen[g]!;
+      if (len > 3 || (len === 3 && Number(s.slice(gStart[g]!, gStart[g]! + 3)) > 255)) ok = false;
+    }
+    if (ok) return found(m, E.IP_ADDRESS, i, j);
+  }
+  if (total < 9 || total > 19) return -1;
+
+  if (enabled & (1 << E.CREDIT_CARD) && total >= 13 && sep !== DOT && cardShape(groups)) {
+    if (creditCardValid(digitsOf(s, groups, total))) return found(m, E.CREDIT_CARD, i, j);
+  }
+  if (enabled & (1 << E.US_SSN) && total === 9) {
+    if (shape(groups, 3, 2, 4) || (groups === 1 && ctx & Ctx.SSN)) {
+      if (ssnValid(digitsOf(s, groups, total))) return found(m, E.US_SSN, i, j);
+    }
+  }
+  if (total === 10) {
+    const spaced334 = shape(groups, 3, 3, 4) && sep !== DOT;
+    if (enabled & (1 << E.UK_NHS) && (spaced334 || groups === 1)) {
+      // NHS numbers are written 3 3 4 with spaces; dashes or a bare run need an NHS context
+      if ((sep === SPACE || ctx & Ctx.NHS) && nhsValid(digitsOf(s, groups, total))) {
+        return found(m, E.UK_NHS, i, j);
+      }
+    }
+  }
+  if (enabled & (1 << E.PHONE_NUMBER) && phoneShape(s, groups, sep, total, ctx)) {
+    return found(m, E.PHONE_NUMBER, i, j);
+  }
+  return -1;
+}
+
+function phoneShape(s: string, groups: number, sep: number, total: number, ctx: Ctx): boolean {
+  if (ctx & Ctx.PHONE && total >= 7 && total <= 15) return true;
+  if (groups === 1) return false;
+  // 415-555-2671, 415.555.2671, 415 555 2671
+  if (total === 10 && shape(groups, 3, 3, 4)) return nanpAt(s, gStart[0]!, gStart[1]!);
+  // 1-415-555-2671
+  if (total === 11 && groups === 4 && gLen[0] === 1 && s.charCodeAt(gStart[0]!) === 49) {
+    return gLen[1] === 3 && gLen[2] === 3 && gLen[3] === 4 && nanpAt(s, gStart[1]!, gStart[2]!);
+  }
+  if (sep === DOT) return false;
+  for (let g = 0; g < groups; g++) if (gLen[g]! < 2) return false;
+  const d0 = s.charCodeAt(gStart[0]!);
+  const d1 = s.charCodeAt(gStart[0]! + 1);
+  if (d0 !== 48) return false;
+  // 0044 20 7946 0958: international with the 00 prefix
+  if (d1 === 48) return total >= 11 && total <= 17 && gLen[0]! >= 3;
+  // national trunk prefix: 020 7946 0958, 030 12345678, 01 23 45 67 89, 03-1234-5678
+  return total >= 10 && total <= 12;
+}
+
+/** 415 555-2671: the one mixed-separator form common enough to accept. */
+function nanpMixed(s: string, i: number, groups: number, end: number, enabled: number, m: Matches): number {
+  if (!(enabled & (1 << E.PHONE_NUMBER))) return -1;
+  if (!shape(groups, 3, 3, 4) || s.charCodeAt(gStart[2]! - 1) !== DASH) return -1;
+  return nanpAt(s, gStart[0]!, gStart[1]!) ? found(m, E.PHONE_NUMBER, i, end) : -1;
+}
+
+/**
+ * International phone numbers from a '+' at `i`: digits with spaces, dashes,
+ * dots and parenthesised area codes, 8 to 15 digits as E.164 allows (a
+ * national trunk digit in parentheses, `+44 (0)20`, adds one).
+ */
+export function plusPhone(s: string, i: number, m: Matches): number {
+  const total = phoneTail(s, i + 1);
+  if (total < 0) return -1;
+  const digits = total % 256;
+  const end = (total - digits) / 256;
+  return digits >= 8 && digits <= 16 ? found(m, E.PHONE_NUMBER, i, end) : -1;
+}
+
+/** `(415) 555-2671`, `(020) 7946 0958`: a parenthesised area code first. */
+export function parenPhone(s: string, i: number, m: Matches): number {
+  const total = phoneTail(s, i);
+  if (total < 0) return -1;
+  const digits = total % 256;
+  const end = (total - digits) / 256;
+  return digits >= 9 && digits <= 12 ? found(m, E.PHONE_NUMBER, i, end) : -1;
+}
+
+/**
+ * Reads phone digits from `i`; returns end * 256 + digitCount, or -1. Groups
+ * are joined by one separator (space, dash, dot) and may be parenthesised.
+ */
+function phoneTail(s: string, i: number): number {
+  let j = i;
+  let digits = 0;
+  let groups = 0;
+  for (;;) {
+    let paren = false;
+    if (s.charCodeAt(j) === 40) {
+      paren = true;
+      j++;
+    }
+    const e = runEnd(s, j, DIGIT);
+    if (e === j || e - j > 15) return -1;
+    digits += e - j;
+    groups++;
+    j = e;
+    if (paren) {
+      if (s.charCodeAt(j) !== 41) return -1;
+      j++;
+    }
+    if (groups > 8 || digits > 16) return -1;
+    const c = s.charCodeAt(j);
+    if ((c === 40 && isDigitAt(s, j + 1)) || (paren && isDigitAt(s, j))) continue;
+    if ((c === SPACE || c === DASH || c === DOT) && (isDigitAt(s, j + 1) || s.charCodeAt(j + 1) === 40)) {
+      j++;
+      continue;
+    }
+    break;
+  }
+  if ((clsAt(s, j) & WORD) !== 0) return -1;
+  return j * 256 + digits;
+}
+
+function found(m: Matches, entity: E, start: number, end: number): number {
+  m.push(entity, start, end);
+  return end;
+}

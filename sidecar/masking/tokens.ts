@@ -1,0 +1,236 @@
+// Recognizers for tokens that start with letters or a known prefix: IBANs,
+// UK National Insurance numbers, cloud and chat credentials, JWTs, bitcoin
+// addresses, PEM private keys and `password=` style assignments. Each returns
+// the end of what it found, or -1; they run only where the scanner saw the
+// right first characters.
+
+import { countrySpecs } from 'ibantools';
+import { ALNUM, boundaryAfter, clsAt, DIGIT, LOWER, runEnd, UPPER, WORD } from './char-class.js';
+import { base58CheckValid, bech32Valid, ibanValid, isBase58Char } from './checksums.js';
+
+const IBAN_LENGTH = new Map<string, number>();
+for (const [code, spec] of Object.entries(countrySpecs)) if (spec.chars) IBAN_LENGTH.set(code, spec.chars);
+
+/** IBAN in electronic (`DE89370400440532013000`) or paper form (groups of four). */
+export function iban(s: string, i: number): number {
+  if ((clsAt(s, i + 1) & UPPER) === 0 || (clsAt(s, i + 2) & DIGIT) === 0 || (clsAt(s, i + 3) & DIGIT) === 0) {
+    return -1;
+  }
+  const want = IBAN_LENGTH.get(s.slice(i, i + 2));
+  if (want === undefined) return -1;
+  let j = i;
+  let got = 0;
+  let spaced = false;
+  while (got < want) {
+    const k = clsAt(s, j);
+    if ((k & (UPPER | DIGIT)) !== 0) {
+      got++;
+      j++;
+    } else if (s.charCodeAt(j) === 32 && got % 4 === 0 && (clsAt(s, j + 1) & (UPPER | DIGIT)) !== 0) {
+      spaced = true;
+      j++;
+    } else break;
+  }
+  if (got !== want || !boundaryAfter(s, j)) return -1;
+  const compact = spaced ? s.slice(i, j).replaceAll(' ', '') : s.slice(i, j);
+  return ibanValid(compact) ? j : -1;
+}
+
+// First letters D F I Q U V and second letters D F I O Q U V are never issued.
+const NINO_FIRST = new Set('ABCEGHJKLMNOPRSTWXYZ');
+const NINO_SECOND = new Set('ABCEGHJKLMNPRSTWXYZ');
+const NINO_BAD_PREFIX = new Set(['BG', 'GB', 'KN', 'NK', 'NT', 'TN', 'ZZ']);
+
+/** UK National Insurance number: `AB123456C` or `AB 12 34 56 C`. */
+export function nino(s: string, i: number): number {
+  if (!NINO_FIRST.has(s[i]!) || !NINO_SECOND.has(s[i + 1] ?? '')) return -1;
+  if (NINO_BAD_PREFIX.has(s.slice(i, i + 2))) return -1;
+  let j = i + 2;
+  const spaced = s.charCodeAt(j) === 32;
+  if (spaced) j++;
+  for (let p = 0; p < 3; p++) {
+    if ((clsAt(s, j) & DIGIT) === 0 || (clsAt(s, j + 1) & DIGIT) === 0) return -1;
+    j += 2;
+    if (spaced && s.charCodeAt(j) === 32) j++;
+  }
+  const suffix = s.charCodeAt(j);
+  if (suffix < 65 || suffix > 68) return -1; // A-D
+  j++;
+  return boundaryAfter(s, j) ? j : -1;
+}
+
+const AWS_PREFIXES = new Set([
+  'AKIA',
+  'ASIA',
+  'ABIA',
+  'ACCA',
+  'AGPA',
+  'AIDA',
+  'AROA',
+  'AIPA',
+  'ANPA',
+  'ANVA',
+  'ASCA',
+]);
+
+/** AWS access key id: a 4-letter kind prefix and 16 upper-case base32 characters. */
+export function awsKey(s: string, i: number, end: number): number {
+  if (end - i !== 20) return -1;
+  const prefix = s.slice(i, i + 4);
+  if (!AWS_PREFIXES.has(prefix) && !prefix.startsWith('A3T')) return -1;
+  for (let k = i + 4; k < end; k++) if ((clsAt(s, k) & LOWER) !== 0) return -1;
+  return boundaryAfter(s, end) ? end : -1;
+}
+
+/** GitHub tokens: `ghp_`/`gho_`/`ghu_`/`ghs_`/`ghr_` + 36, or `github_pat_` + 82. */
+export function githubToken(s: string, i: number): number {
+  const c2 = s.charCodeAt(i + 2);
+  if (s.charCodeAt(i + 3) === 95 && (c2 === 112 || c2 === 111 || c2 === 117 || c2 === 115 || c2 === 114)) {
+    const end = runEnd(s, i + 4, ALNUM);
+    return end - i - 4 >= 36 && end - i - 4 <= 255 && boundaryAfter(s, end) ? end : -1;
+  }
+  if (s.startsWith('github_pat_', i)) {
+    const end = runEnd(s, i + 11, WORD);
+    return end - i - 11 >= 40 ? end : -1;
+  }
+  return -1;
+}
+
+/** Slack tokens: `xoxb-`, `xoxp-`, `xoxa-`, `xoxo-`, `xoxr-`, `xoxs-` and app tokens `xapp-`. */
+export function slackToken(s: string, i: number): number {
+  let j: number;
+  if (s.startsWith('xox', i)) {
+    const c = s.charCodeAt(i + 3);
+    if (c !== 98 && c !== 112 && c !== 97 && c !== 111 && c !== 114 && c !== 115) return -1;
+    if (s.charCodeAt(i + 4) !== 45) return -1;
+    j = i + 5;
+  } else if (s.startsWith('xapp-', i)) j = i + 5;
+  else return -1;
+  let end = j;
+  for (;;) {
+    end = runEnd(s, end, ALNUM);
+    if (s.charCodeAt(end) === 45 && (clsAt(s, end + 1) & ALNUM) !== 0) end++;
+    else break;
+  }
+  return end - j >= 10 && boundaryAfter(s, end) ? end : -1;
+}
+
+function base64urlEnd(s: string, i: number): number {
+  const n = s.length;
+  while (i < n) {
+    const c = s.charCodeAt(i);
+    if (c < 128 && ((clsAt(s, i) & WORD) !== 0 || c === 45)) i++;
+    else break;
+  }
+  return i;
+}
+
+/** JWT (JWS compact form): three base64url segments whose header decodes to JSON naming `alg`. */
+export function jwt(s: string, i: number): number {
+  const h = base64urlEnd(s, i);
+  if (h - i < 10 || s.charCodeAt(h) !== 46) return -1;
+  const p = base64urlEnd(s, h + 1);
+  if (p - h - 1 < 2 || s.charCodeAt(p) !== 46) return -1;
+  const end = base64urlEnd(s, p + 1);
+  if (s.charCodeAt(end) === 46) return -1; // a fourth segment: JWE or something else
+  const header = Buffer.from(s.slice(i, h), 'base64url').toString('latin1');
+  return header.includes('"alg"') ? end : -1;
+}
+
+/** Bitcoin legacy and P2SH addresses: base58check, version byte 0 or 5. */
+export function base58Address(s: string, i: number, end: number): number {
+  const len = end - i;
+  if (len < 26 || len > 35) return -1;
+  for (let k = i; k < end; k++) if (!isBase58Char(s.charCodeAt(k))) return -1;
+  return base58CheckValid(s.slice(i, end)) && boundaryAfter(s, end) ? end : -1;
+}
+
+/** Bitcoin segwit addresses (`bc1…`): bech32 / bech32m checksum. */
+export function bech32Address(s: string, i: number, end: number): number {
+  const len = end - i;
+  if (len < 14 || len > 74) return -1;
+  return bech32Valid(s.slice(i, end)) && boundaryAfter(s, end) ? end : -1;
+}
+
+/**
+ * PEM private key blocks, from `-----BEGIN … PRIVATE KEY-----` to the END
+ * line. A block cut short (no END) is masked to the end of the value.
+ */
+export function privateKey(s: string, i: number): number {
+  if (!s.startsWith('-----BEGIN ', i)) return -1;
+  const headerEnd = s.indexOf('-----', i + 11);
+  if (headerEnd < 0 || headerEnd - i > 80) return -1;
+  if (
+    !s.slice(i + 11, headerEnd).endsWith('PRIVATE KEY') &&
+    !s.slice(i + 11, headerEnd).includes('PRIVATE KEY')
+  ) {
+    return -1;
+  }
+  const endLine = s.indexOf('-----END ', headerEnd + 5);
+  if (endLine < 0) return s.length;
+  const close = s.indexOf('-----', endLine + 9);
+  return close < 0 ? s.length : close + 5;
+}
+
+const SECRET_KEYS = new Set([
+  'password',
+  'passwd',
+  'pwd',
+  'pass',
+  'passphrase',
+  'secret',
+  'client_secret',
+  'api_key',
+  'apikey',
+  'access_token',
+  'auth_token',
+]);
+
+/**
+ * The value in `password=…`, `"password": "…"`, `pwd: …` (keys compared
+ * case-insensitively). `wordEnd` ends the key. Writes the value's start into
+ * out[0]; returns its end or -1.
+ */
+export function secretAssignment(s: string, i: number, wordEnd: number, out: Int32Array): number {
+  const len = wordEnd - i;
+  if (len < 3 || len > 13) return -1;
+  if (!SECRET_KEYS.has(s.slice(i, wordEnd).toLowerCase())) return -1;
+  let j = wordEnd;
+  const q0 = s.charCodeAt(j);
+  if (q0 === 34 || q0 === 39) j++;
+  while (s.charCodeAt(j) === 32) j++;
+  const op = s.charCodeAt(j);
+  if (op !== 58 && op !== 61) return -1;
+  j++;
+  if (s.charCodeAt(j) === 62) j++; // =>
+  while (s.charCodeAt(j) === 32) j++;
+  const q = s.charCodeAt(j);
+  const n = Math.min(s.length, j + 257);
+  let k: number;
+  if (q === 34 || q === 39) {
+    j++;
+    k = j;
+    while (k < n && s.charCodeAt(k) !== q) k++;
+  } else {
+    k = j;
+    while (k < n) {
+      const c = s.charCodeAt(k);
+      if (
+        c <= 32 ||
+        c === 34 ||
+        c === 39 ||
+        c === 38 ||
+        c === 59 ||
+        c === 44 ||
+        c === 60 ||
+        c === 62 ||
+        c === 41
+      )
+        break;
+      k++;
+    }
+  }
+  if (k === j) return -1;
+  out[0] = j;
+  return k;
+}
