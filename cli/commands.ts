@@ -40,7 +40,7 @@ export const COMMANDS: readonly CliCommand[] = [
     usage:
       'iptables --proxy-port N --proxy-uid N --proxy-gid N [--exclude-ports LIST] [--exclude-cidrs LIST] [--dry-run]',
     summary: "install the pod's redirect rules (the init step)",
-    run: notYet('iptables'),
+    run: async (argv) => (await import('./iptables.js')).run(argv),
   },
   {
     name: 'requests',

@@ -107,6 +107,18 @@ export const ERRORS = {
   AG_ERR_UPSTREAM_AUTH: { ...UNAVAILABLE, message: 'agentgate: upstream %s refused the sidecar credentials' },
   // masking
   AG_ERR_MASKING_FAILED: { ...CONFIG, message: 'agentgate: result withheld: masking failed (%s)' },
+  // intercept: the transparent listener and the pod's redirect rules
+  AG_ERR_INTERCEPT_ADDON_MISSING: {
+    ...CONFIG,
+    message: 'the SO_ORIGINAL_DST addon is not built (%s); run make build',
+  },
+  AG_ERR_INTERCEPT_NOT_REDIRECTED: {
+    ...PERMISSION,
+    message:
+      'agentgate: connection to %s was not redirected by the pod rules; it has no original destination',
+  },
+  AG_ERR_INTERCEPT_ORIGINAL_DST: { ...CONFIG, message: 'cannot read the original destination: %s' },
+  AG_ERR_IPTABLES_FAILED: { ...CONFIG, message: 'iptables: %s' },
   // cli and configuration
   AG_ERR_CLI_USAGE: { ...USAGE, message: '%s' },
   AG_ERR_CONFIG_INVALID: { ...CONFIG, message: 'invalid configuration: %s' },
