@@ -8,3 +8,5 @@ export {
 } from './http.js';
 export { MAX_STATEMENT_CHARS } from './limits.js';
 export { classifyPostgres, clearPostgresCache, initClassifiers, type PostgresOptions } from './postgres.js';
+export { classifyRedis, classifyRedisBlock, classifyRedisBuffers } from './redis.js';
+export type { RedisCategory } from './redis-spec.js';
