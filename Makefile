@@ -52,7 +52,7 @@ crds: build
 test: build lint typecheck
 	$(JEST) $(JEST_ARGS)
 
-unit: deps
+unit: deps native
 	$(JEST) --testPathIgnorePatterns '/test/' $(JEST_ARGS)
 
 demo: build
@@ -66,4 +66,4 @@ e2e-kind:
 	@exit 1
 
 clean:
-	rm -rf dist node_modules/.installed
+	rm -rf dist node_modules/.installed sidecar/intercept/native/build

@@ -3,6 +3,7 @@
 // listeners and the real SO_ORIGINAL_DST addon. Needs root; CI runs as root.
 
 import type { ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import {
   createTopology,
   destroyTopology,
@@ -26,6 +27,7 @@ const PROXY_GROUP = { uid: 2000, gid: 1337 };
 const DB_PORT = 5432;
 const EXCLUDED_PORT = 6379;
 const POD_LOCAL_PORT = 7000;
+const ADMIN_PORT = 15020;
 
 const reason = await unsupportedReason();
 if (reason !== null) process.stderr.write(`test/intercept/redirect.test.ts skipped: ${reason}\n`);
@@ -43,6 +45,7 @@ function installArgs(t: Topology): string[] {
     `--proxy-port=${PROXY_PORT}`,
     `--proxy-uid=${PROXY.uid}`,
     `--proxy-gid=${PROXY.gid}`,
+    `--admin-port=${ADMIN_PORT}`,
     `--exclude-ports=${EXCLUDED_PORT}`,
     `--exclude-cidrs=${t.excludedV4Cidr},${t.excludedV6Cidr}`,
   ];
@@ -84,6 +87,7 @@ describeNs('redirect rules in a real network namespace', () => {
       'test/intercept/echo-fixture.mjs',
       'pod-local',
       String(POD_LOCAL_PORT),
+      String(ADMIN_PORT),
     ]);
     await startProxy('split');
     await agentgate(t, ...installArgs(t));
@@ -105,6 +109,10 @@ describeNs('redirect rules in a real network namespace', () => {
 
   test("an agent's IPv6 connection is redirected too, and the proxy sees the IPv6 destination", async () => {
     expect(await dial(t.pod, AGENT, t.dbV6, DB_PORT)).toBe(proxySaw(t.dbV6, DB_PORT, 'IPv6'));
+  });
+
+  test('root in the pod is redirected like any other agent process', async () => {
+    expect(await dial(t.pod, { uid: 0, gid: 0 }, t.dbV4, DB_PORT)).toBe(proxySaw(t.dbV4, DB_PORT, 'IPv4'));
   });
 
   test("the proxy's own UID reaches the database host directly, IPv4 and IPv6", async () => {
@@ -137,6 +145,12 @@ describeNs('redirect rules in a real network namespace', () => {
   test("the pod's own non-loopback address travels over lo but is still redirected", async () => {
     expect(await dial(t.pod, AGENT, t.podV4, POD_LOCAL_PORT)).toBe(proxySaw(t.podV4, POD_LOCAL_PORT, 'IPv4'));
     expect(await dial(t.pod, AGENT, t.podV6, POD_LOCAL_PORT)).toBe(proxySaw(t.podV6, POD_LOCAL_PORT, 'IPv6'));
+  });
+
+  test("the sidecar's admin port is reached over the pod's own address unredirected; a remote one is not", async () => {
+    expect(await dial(t.pod, AGENT, t.podV4, ADMIN_PORT)).toBe(`pod-local ${t.podV4} ${ADMIN_PORT}`);
+    expect(await dial(t.pod, AGENT, t.podV6, ADMIN_PORT)).toBe(`pod-local ${t.podV6} ${ADMIN_PORT}`);
+    expect(await dial(t.pod, AGENT, t.dbV4, ADMIN_PORT)).toBe(proxySaw(t.dbV4, ADMIN_PORT, 'IPv4'));
   });
 
   test('a connection straight to the proxy port is refused as not redirected', async () => {
@@ -214,6 +228,21 @@ describeNs('redirect rules in a real network namespace', () => {
     await inNs(t.pod, 'iptables-nft', words('-t nat -D OUTPUT -p udp -j OTHER_TOOL'));
     await inNs(t.pod, 'iptables-nft', ['-t', 'nat', '-F', 'OTHER_TOOL']);
     await inNs(t.pod, 'iptables-nft', ['-t', 'nat', '-X', 'OTHER_TOOL']);
+  });
+
+  test('a rerun over a stale chain and a duplicated jump leaves exactly the planned rules', async () => {
+    // What an older, crashed or hand-edited install may leave behind (see the .save file's comment).
+    const stale = readFileSync(`${ROOT}sidecar/intercept/testdata/stale-and-duplicated.save`, 'utf8');
+    await inNs(t.pod, 'iptables-nft-restore', ['--noflush'], stale);
+    await agentgate(t, ...installArgs(t), '--ipv6=off');
+    const rules = await ourSavedRules(t.pod, 'iptables-nft-save');
+    expect(rules.some((l) => l.includes('AGENTGATE_INBOUND'))).toBe(false);
+    expect(rules.filter((l) => l.startsWith('-A OUTPUT '))).toEqual([
+      '-A OUTPUT -p tcp -m comment --comment "agentgate/output" -j AGENTGATE_OUTPUT',
+    ]);
+    expect(rules.filter((l) => l.startsWith('-A ') && !/--comment "agentgate\//.test(l))).toEqual([]);
+    expect(await dial(t.pod, AGENT, t.dbV4, DB_PORT)).toBe(proxySaw(t.dbV4, DB_PORT, 'IPv4'));
+    await agentgate(t, '--cleanup');
   });
 
   test('auto-detection follows the legacy backend when that is where the rules are', async () => {
