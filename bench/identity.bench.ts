@@ -8,8 +8,8 @@
 
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { type CryptoKey, exportJWK, generateKeyPair, SignJWT } from 'jose';
-import { createVerifier, type TokenVerifier } from '../sidecar/identity/verifier.js';
+import { type CryptoKey, exportJWK, generateKeyPair, importJWK, type JWK, jwtVerify, SignJWT } from 'jose';
+import { createVerifier } from '../sidecar/identity/verifier.js';
 import { round } from './stats.js';
 import type { BenchResult } from './types.js';
 
@@ -20,16 +20,20 @@ type Alg = 'RS256' | 'ES256' | 'EdDSA';
 interface Issuer {
   readonly url: string;
   readonly keys: Map<Alg, CryptoKey>;
+  readonly publicJwks: Map<Alg, JWK>;
   close(): Promise<void>;
 }
 
 async function startIssuer(algs: readonly Alg[]): Promise<Issuer> {
   const keys = new Map<Alg, CryptoKey>();
+  const publicJwks = new Map<Alg, JWK>();
   const jwks: object[] = [];
   for (const alg of algs) {
     const { privateKey, publicKey } = await generateKeyPair(alg, { extractable: true });
     keys.set(alg, privateKey);
-    jwks.push({ ...(await exportJWK(publicKey)), kid: alg, alg, use: 'sig' });
+    const jwk = { ...(await exportJWK(publicKey)), kid: alg, alg, use: 'sig' };
+    publicJwks.set(alg, jwk);
+    jwks.push(jwk);
   }
   let url = '';
   const server = http.createServer((req, res) => {
@@ -40,7 +44,7 @@ async function startIssuer(algs: readonly Alg[]): Promise<Issuer> {
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  return { url, keys, close: () => new Promise((r) => server.close(() => r())) };
+  return { url, keys, publicJwks, close: () => new Promise((r) => server.close(() => r())) };
 }
 
 async function mint(issuer: Issuer, alg: Alg, n: number): Promise<string[]> {
@@ -64,13 +68,17 @@ async function mint(issuer: Issuer, alg: Alg, n: number): Promise<string[]> {
 }
 
 /** Median per-call time (ns) over batches of sequential awaited verifications. */
-async function medianAsyncNs(v: TokenVerifier, tokens: readonly string[], batches = 20): Promise<number> {
+async function medianAsyncNs(
+  verify: (token: string) => Promise<unknown>,
+  tokens: readonly string[],
+  batches = 20,
+): Promise<number> {
   const per: number[] = [];
   const n = Math.max(1, Math.floor(tokens.length / batches));
   for (let b = 0; b < batches; b++) {
     const slice = tokens.slice(b * n, (b + 1) * n);
     const t0 = process.hrtime.bigint();
-    for (const t of slice) await v.verify(t);
+    for (const t of slice) await verify(t);
     per.push(Number(process.hrtime.bigint() - t0) / slice.length);
   }
   per.sort((a, b) => a - b);
@@ -82,11 +90,12 @@ export async function run(): Promise<BenchResult[]> {
   const issuer = await startIssuer(algs);
   const v = await createVerifier({ issuers: [issuer.url], audiences: ['agentgate'], cacheSize: 100_000 });
   try {
+    const verify = (t: string) => v.verify(t);
     const results: BenchResult[] = [];
     for (const alg of algs) {
       const tokens = await mint(issuer, alg, alg === 'RS256' ? 3000 : 4000);
-      await medianAsyncNs(v, tokens.slice(0, 500), 5); // warm the JIT and the key import
-      const first = await medianAsyncNs(v, tokens.slice(500));
+      await medianAsyncNs(verify, tokens.slice(0, 500), 5); // warm the JIT and the key import
+      const first = await medianAsyncNs(verify, tokens.slice(500));
       results.push({
         name: `${alg} token, first sight (full jose verification)`,
         unit: 'µs median',
@@ -96,7 +105,19 @@ export async function run(): Promise<BenchResult[]> {
     }
     const [token] = await mint(issuer, 'RS256', 1);
     const same = new Array<string>(50_000).fill(token!);
-    const repeat = await medianAsyncNs(v, same);
+    const repeat = await medianAsyncNs(verify, same);
+    // jose alone on the same kind of tokens: what the signature check costs without agentgate's steps.
+    const rsKey = await importJWK(issuer.publicJwks.get('RS256')!, 'RS256');
+    const joseOnly = await medianAsyncNs(
+      (t) => jwtVerify(t, rsKey, { issuer: issuer.url, audience: 'agentgate', algorithms: ['RS256'] }),
+      await mint(issuer, 'RS256', 2500),
+    );
+    results.push({
+      name: 'reference: jose jwtVerify alone, RS256',
+      unit: 'µs median',
+      value: round(joseOnly / 1000, 1),
+      note: 'WebCrypto verify, async',
+    });
     results.push({
       name: 'same token on a new connection (verified-token cache)',
       unit: 'µs median',

@@ -21,6 +21,8 @@ interface KeyEntry {
   readonly jwk: JWK;
   /** Imported lazily per algorithm: a JWK without `alg` may serve RS256 and PS256 alike. */
   readonly imported: Map<string, Promise<VerifyKey | undefined>>;
+  /** The same keys once imported, for the synchronous warm path. */
+  readonly ready: Map<string, VerifyKey>;
 }
 
 function ktyFor(alg: string): string {
@@ -125,7 +127,7 @@ export class IssuerKeys {
       const jwks = parseJwks(res.body);
       if (jwks.length === 0) throw new Error('JWKS holds no usable signing key');
       const before = this.fingerprint();
-      this.entries = jwks.map((jwk) => ({ jwk, imported: new Map() }));
+      this.entries = jwks.map((jwk) => ({ jwk, imported: new Map(), ready: new Map() }));
       this.lastSuccessMs = this.nowMs();
       if (this.fingerprint() !== before) {
         this.log.info(
@@ -160,6 +162,23 @@ export class IssuerKeys {
   }
 
   /**
+   * The warm path, no promise involved: the keys for this header when every
+   * candidate is already imported, else undefined (then call keysFor).
+   */
+  warmKeysFor(alg: string, kid: string | undefined): VerifyKey[] | undefined {
+    if (!this.usable()) return undefined;
+    const found = this.find(alg, kid);
+    if (found.length === 0) return undefined;
+    const keys: VerifyKey[] = [];
+    for (const entry of found) {
+      const key = entry.ready.get(alg);
+      if (key === undefined) return undefined;
+      keys.push(key);
+    }
+    return keys;
+  }
+
+  /**
    * Candidate keys for a token's header. Waits on the issuer only when the
    * answer would otherwise be a refusal: no keys at all, or an unknown kid
    * (the issuer may just have rotated) and the cooldown has passed.
@@ -184,7 +203,13 @@ export class IssuerKeys {
     for (const entry of found) {
       let p = entry.imported.get(alg);
       if (p === undefined) {
-        p = importJWK(entry.jwk, alg).catch(() => undefined);
+        p = importJWK(entry.jwk, alg).then(
+          (key) => {
+            entry.ready.set(alg, key);
+            return key;
+          },
+          () => undefined,
+        );
         entry.imported.set(alg, p);
       }
       const key = await p;

@@ -151,7 +151,8 @@ class Verifier implements TokenVerifier {
     if (!issuer.config.algorithms.includes(parts.alg)) {
       throw agError('AG_ERR_AUTH_TOKEN_INVALID', 'token algorithm is not allowed');
     }
-    const keys = await issuer.keys.keysFor(parts.alg, parts.kid);
+    const keys =
+      issuer.keys.warmKeysFor(parts.alg, parts.kid) ?? (await issuer.keys.keysFor(parts.alg, parts.kid));
     const options: JWTVerifyOptions = { ...issuer.options, currentDate: new Date(now) };
     const payload = await verifyWithAny(token, keys, options);
     const identity = identityFromClaims(payload, issuer.config);
