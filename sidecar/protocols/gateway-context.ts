@@ -1,0 +1,90 @@
+// What a protocol session needs from the rest of the sidecar, and nothing more:
+// who the agent is, how a command is classified and decided, how results are
+// masked, which credentials open the upstream, where audit events go. The
+// sidecar core (sidecar/server/) builds one from identity/, policy/, masking/
+// and audit/; unit tests hand-write one.
+
+import type { MaskingRule, Protocol, Target } from '../../api/types.js';
+import type { AuditSink } from '../audit/events.js';
+import type { Identity } from '../identity/identity.js';
+import type { Classification, Command } from '../policy/command.js';
+import type { Decision } from '../policy/decision.js';
+
+export interface Credentials {
+  readonly username: string;
+  readonly password: string;
+}
+
+/** One result column as a protocol describes it. */
+export interface ResultColumn {
+  readonly name: string;
+  /** The protocol's type id (PostgreSQL type OID). */
+  readonly typeOid: number;
+  /** PostgreSQL: the table OID and attribute number, 0 when not a table column. */
+  readonly tableOid: number;
+  readonly columnIndex: number;
+  /** True when the value reaches us as UTF-8 text (text format, or a text type in binary). */
+  readonly textual: boolean;
+}
+
+/** Masks the values of one result set, column by column. */
+export interface RowMasker {
+  /** False when no column of this result can ever be masked: rows pass untouched. */
+  readonly active: boolean;
+  /** Whether column i may be masked (others are never decoded). */
+  masks(i: number): boolean;
+  /** The masked value (null: the SQL NULL). Throws AG_ERR_MASKING_FAILED to withhold the row. */
+  mask(i: number, value: string): string | null;
+  /** How many values were masked so far, by entity or `column:<name>`. */
+  counts(): Readonly<Record<string, number>>;
+}
+
+export interface ResultMasker {
+  forColumns(columns: readonly ResultColumn[]): RowMasker;
+}
+
+export interface GatewayMetrics {
+  sessionOpened(protocol: Protocol): void;
+  sessionClosed(protocol: Protocol): void;
+  command(protocol: Protocol, decision: string, seconds: number): void;
+  bytes(direction: 'in' | 'out', n: number): void;
+  masked(n: number): void;
+}
+
+export const NOOP_METRICS: GatewayMetrics = {
+  sessionOpened() {},
+  sessionClosed() {},
+  command() {},
+  bytes() {},
+  masked() {},
+};
+
+export interface AuthRequest {
+  /** What the agent presented as its password: a token, or '' for the pod's workload identity. */
+  readonly token: string;
+  readonly target: Target;
+  /** Protocol-level user and database the agent asked for (informational). */
+  readonly user?: string;
+  readonly database?: string;
+}
+
+export interface GatewayContext {
+  readonly namespace: string;
+  readonly podName: string;
+  /** Verifies the agent; throws AG_ERR_AUTH_* (the session sends it and closes). */
+  authenticate(req: AuthRequest): Promise<Identity>;
+  /** Classifies one command text (cached by the classifier for repeated text). */
+  classify(protocol: Protocol, text: string): Classification;
+  /** Decides with the policy current at call time: a reload applies from the next command. */
+  decide(command: Command): Decision;
+  /** The compiled masker for a decision's masking rules (cached per rules array), or null when none apply. */
+  masker(target: Target, rules: readonly MaskingRule[]): ResultMasker | null;
+  /** Upstream credentials for a target, read from the mounted secret (re-read when it changes). */
+  credentials(target: Target): Credentials | undefined;
+  /** PEM CA for verify-full, when the target names one. */
+  caCertificate(target: Target): string | undefined;
+  /** Query text as audit may see it (literals masked). */
+  auditText(protocol: Protocol, text: string): string;
+  readonly audit: AuditSink;
+  readonly metrics: GatewayMetrics;
+}
