@@ -155,6 +155,10 @@ class Verifier implements TokenVerifier {
       issuer.keys.warmKeysFor(parts.alg, parts.kid) ?? (await issuer.keys.keysFor(parts.alg, parts.kid));
     const options: JWTVerifyOptions = { ...issuer.options, currentDate: new Date(now) };
     const payload = await verifyWithAny(token, keys, options);
+    // jose checks iat only against a maximum age; a token issued in the future is a clock or forgery problem.
+    if (typeof payload.iat === 'number' && payload.iat > now / 1000 + this.config.clockSkewSeconds) {
+      throw agError('AG_ERR_AUTH_TOKEN_INVALID', 'token issue time is in the future');
+    }
     const identity = identityFromClaims(payload, issuer.config);
     if (digest !== '') {
       const nbf = typeof payload['nbf'] === 'number' ? payload['nbf'] : 0;

@@ -150,6 +150,12 @@ describe('refuses', () => {
     expect(e.message).toContain('not valid yet');
   });
 
+  test('a token issued in the future', async () => {
+    const now = Math.floor(Date.now() / 1000);
+    const e = await refusal(await idp.sign(claims({ iat: now + 300 })));
+    expect(e.message).toContain('issue time is in the future');
+  });
+
   test('a token without expiry', async () => {
     const c = claims();
     delete c['exp'];
@@ -224,6 +230,10 @@ test('no refusal carries the token: not its message, JSON, stack or the logs', a
     expect(seen).not.toContain(payload);
     if (signature !== '') expect(seen).not.toContain(signature);
   }
+  // Nor does the Identity that policy and audit receive.
+  const good = await idp.mintToken(['ai-agents']);
+  const identity = JSON.stringify(await verifier.verify(good));
+  for (const part of good.split('.')) expect(identity).not.toContain(part);
   const logs = logLines.join('');
   expect(logs).toContain('token refused');
   for (const token of tokens) {
