@@ -119,6 +119,9 @@ export const ERRORS = {
   },
   AG_ERR_INTERCEPT_ORIGINAL_DST: { ...CONFIG, message: 'cannot read the original destination: %s' },
   AG_ERR_IPTABLES_FAILED: { ...CONFIG, message: 'iptables: %s' },
+  // webhook: what the API server (and kubectl) sees for a bad request or setup
+  AG_ERR_WEBHOOK_BAD_REVIEW: { ...USAGE, message: 'agentgate webhook: %s' },
+  AG_ERR_WEBHOOK_TLS: { ...CONFIG, message: 'agentgate webhook: TLS: %s' },
   // cli and configuration
   AG_ERR_CLI_USAGE: { ...USAGE, message: '%s' },
   AG_ERR_CONFIG_INVALID: { ...CONFIG, message: 'invalid configuration: %s' },
