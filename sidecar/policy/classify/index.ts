@@ -7,6 +7,7 @@ export {
   type PathMatcher,
 } from './http.js';
 export { MAX_STATEMENT_CHARS } from './limits.js';
+export { classifyMysql, clearMysqlCache, type MysqlOptions } from './mysql.js';
 export { classifyPostgres, clearPostgresCache, initClassifiers, type PostgresOptions } from './postgres.js';
 export { classifyRedis, classifyRedisBlock, classifyRedisBuffers } from './redis.js';
 export type { RedisCategory } from './redis-spec.js';

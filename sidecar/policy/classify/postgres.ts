@@ -13,6 +13,7 @@ import {
   UNKNOWN,
   unknownStatement,
 } from '../command.js';
+import { freeze } from './freeze.js';
 import { CACHE_CHARS, CACHE_ENTRIES, MAX_STATEMENT_CHARS } from './limits.js';
 import { LruCache } from './lru-cache.js';
 import { type Json, type JsonObject, StatementWalker } from './postgres-walker.js';
@@ -99,17 +100,4 @@ function classifyRaw(raw: Json): StatementClass {
 
 function hasBackslash(sql: string): boolean {
   return sql.includes('\\');
-}
-
-/** Cached results are shared between callers: freeze them so none can alter another's. */
-export function freeze(c: Classification): Classification {
-  for (const s of c.statements) {
-    Object.freeze(s.operations);
-    Object.freeze(s.tables);
-    Object.freeze(s);
-  }
-  Object.freeze(c.statements);
-  Object.freeze(c.operations);
-  Object.freeze(c.tables);
-  return Object.freeze(c);
 }
