@@ -15,6 +15,7 @@ export {
   verifierOptionsFromFlags,
 } from './flags.js';
 export { ANONYMOUS, type Identity, type WorkloadIdentity } from './identity.js';
+export type { IssuerStatus } from './jwks-cache.js';
 export type { IdentityLogger } from './logger.js';
 export { createVerifier, type TokenVerifier, type VerifierDeps } from './verifier.js';
 export { DEFAULT_WORKLOAD_TOKEN_FILE, workloadIdentity } from './workload.js';

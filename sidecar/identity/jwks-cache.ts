@@ -49,6 +49,16 @@ export function parseJwks(body: Buffer): JWK[] {
   return keys;
 }
 
+export interface IssuerStatus {
+  readonly issuer: string;
+  readonly ready: boolean;
+  readonly keyIds: readonly string[];
+  /** ISO time of the last successful key fetch. */
+  readonly lastFetch?: string;
+  /** Why the last fetch failed, when it did. */
+  readonly lastError?: string;
+}
+
 export class IssuerKeys {
   private entries: KeyEntry[] = [];
   private jwksUri: string | undefined;
@@ -85,6 +95,18 @@ export class IssuerKeys {
   /** Keys are loaded and not older than the stale limit. */
   ready(): boolean {
     return this.usable();
+  }
+
+  /** For the admin endpoint: what an operator needs to see why tokens of this issuer are refused. */
+  status(): IssuerStatus {
+    const usable = this.usable();
+    return {
+      issuer: this.issuer.issuer,
+      ready: usable,
+      keyIds: this.entries.map((e) => e.jwk.kid ?? '(none)'),
+      ...(this.lastSuccessMs === undefined ? {} : { lastFetch: new Date(this.lastSuccessMs).toISOString() }),
+      ...(usable && this.lastAttemptMs === this.lastSuccessMs ? {} : { lastError: this.lastError }),
+    };
   }
 
   private usable(): boolean {

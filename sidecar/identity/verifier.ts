@@ -10,7 +10,7 @@ import { identityFromClaims } from './claims.js';
 import { type IssuerConfig, resolveConfig, type VerifierConfig, type VerifierOptions } from './config.js';
 import { createHttpGet, type HttpGet } from './http-get.js';
 import type { Identity } from './identity.js';
-import { IssuerKeys, type VerifyKey } from './jwks-cache.js';
+import { IssuerKeys, type IssuerStatus, type VerifyKey } from './jwks-cache.js';
 import { type IdentityLogger, SILENT } from './logger.js';
 import { readUnverified } from './token-parts.js';
 import { VerifiedCache } from './verified-cache.js';
@@ -20,6 +20,8 @@ export interface TokenVerifier {
   verify(token: string): Promise<Identity>;
   /** Every issuer has usable keys (for /healthz/ready). */
   ready(): boolean;
+  /** Per issuer: ready, key ids, last fetch, last error (for the admin endpoint and logs). */
+  status(): IssuerStatus[];
   /** The issuers this verifier trusts, as configured. */
   readonly issuers: readonly string[];
   /** The verifier's clock, in seconds: sessions use it for isExpired. */
@@ -108,6 +110,10 @@ class Verifier implements TokenVerifier {
     return true;
   }
 
+  status(): IssuerStatus[] {
+    return [...this.byIssuer.values()].map((i) => i.keys.status());
+  }
+
   close(): void {
     for (const i of this.byIssuer.values()) i.keys.close();
     this.cache.clear();
@@ -132,7 +138,8 @@ class Verifier implements TokenVerifier {
     const now = this.clockMs();
     const digest = this.config.cacheSize > 0 ? createHash('sha256').update(token).digest('base64url') : '';
     const remembered = digest === '' ? undefined : this.cache.get(digest);
-    if (remembered !== undefined) {
+    // A remembered verification stands only while its issuer's keys do (they expire in a long outage).
+    if (remembered !== undefined && this.byIssuer.get(remembered.identity.issuer)?.keys.ready() === true) {
       // Signature and audience were checked when it was stored; only time moves.
       if (remembered.notBefore > now / 1000 + this.config.clockSkewSeconds) {
         throw agError('AG_ERR_AUTH_TOKEN_INVALID', 'token is not valid yet');

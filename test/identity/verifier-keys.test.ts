@@ -166,6 +166,7 @@ describe('issuer outage', () => {
     const token = await idp.sign({ iss: idp.issuer, aud: 'agentgate', sub: 's', exp: 4e9 });
     const { v, advance } = await verifierFor([idp]);
     expect(v.ready()).toBe(false);
+    expect(v.status()[0]).toMatchObject({ ready: false, keyIds: [], lastError: expect.any(String) });
     const e = await refusal(v, token);
     expect(e.code).toBe('AG_ERR_AUTH_ISSUER_UNAVAILABLE');
     expect(e.message).toContain(idp.issuer);
@@ -186,6 +187,21 @@ describe('issuer outage', () => {
     advance(3601);
     expect((await refusal(v, token)).code).toBe('AG_ERR_AUTH_ISSUER_UNAVAILABLE');
     expect(v.ready()).toBe(false);
+  });
+
+  test('a remembered verification ends with its issuer keys', async () => {
+    const idp = await provider();
+    const { v, advance } = await verifierFor([idp], { jwksMaxStaleSeconds: 3600 });
+    const token = await idp.mintToken(['a'], { expiresIn: 86_400 });
+    await v.verify(token);
+    idp.setDown(true);
+    advance(1800);
+    await expect(v.verify(token)).resolves.toMatchObject({ groups: ['a'] });
+    advance(1801);
+    expect((await refusal(v, token)).code).toBe('AG_ERR_AUTH_ISSUER_UNAVAILABLE');
+    const [status] = v.status();
+    expect(status).toMatchObject({ issuer: idp.issuer, ready: false, keyIds: [] });
+    expect(status?.lastError).toMatch(/socket hang up|ECONNRESET/);
   });
 });
 
