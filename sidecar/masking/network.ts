@@ -8,9 +8,25 @@ const MAX_LOCAL = 64;
 const MAX_DOMAIN = 253;
 const MAX_USERINFO = 256;
 
+/**
+ * Letters outside ASCII, for internationalised addresses (RFC 6531): Latin-1
+ * letters and up, but not the spaces and punctuation of other scripts that
+ * end an address in running text.
+ */
+function isIntlLetter(c: number): boolean {
+  return (
+    c >= 0xc0 &&
+    c !== 0xd7 &&
+    c !== 0xf7 &&
+    !(c >= 0x2000 && c <= 0x206f) &&
+    !(c >= 0x3000 && c <= 0x303f) &&
+    !(c >= 0xff00 && c <= 0xffef)
+  );
+}
+
 /** Characters of an e-mail local part (the dot-atom subset people write). */
 function isLocalChar(c: number): boolean {
-  if (c >= 128) return false;
+  if (c >= 128) return isIntlLetter(c);
   if ((CLS[c]! & WORD) !== 0) return true;
   return c === 46 || c === 45 || c === 43 || c === 37; // . - + %
 }
@@ -86,13 +102,13 @@ function domainEnd(s: string, i: number): number {
     const start = j;
     while (j < n) {
       const c = s.charCodeAt(j);
-      if (c < 128 && ((CLS[c]! & ALNUM) !== 0 || c === 45)) j++;
+      if (c < 128 ? (CLS[c]! & ALNUM) !== 0 || c === 45 : isIntlLetter(c)) j++;
       else break;
     }
     if (j === start || s.charCodeAt(start) === 45 || s.charCodeAt(j - 1) === 45) return -1;
     labels++;
     lastLabelStart = start;
-    if (s.charCodeAt(j) === 46 && (clsAt(s, j + 1) & ALNUM) !== 0) {
+    if (s.charCodeAt(j) === 46 && ((clsAt(s, j + 1) & ALNUM) !== 0 || isIntlLetter(s.charCodeAt(j + 1)))) {
       j++;
       continue;
     }

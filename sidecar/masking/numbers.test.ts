@@ -137,3 +137,17 @@ describe('IPv4', () => {
     expect(found('1.2.3')).toEqual([]);
   });
 });
+
+describe('formats added after the corpus evaluation', () => {
+  test('German slash numbers and Indian mobiles are phone numbers', () => {
+    expect(found('Tel 030/12345678')).toEqual([['PHONE_NUMBER', '030/12345678']]);
+    expect(found('98765 43210')).toEqual([['PHONE_NUMBER', '98765 43210']]);
+    expect(found('12/05/2023')).toEqual([]);
+  });
+
+  test('a dotted quad after a version word is a version', () => {
+    expect(found('version 4.2.1.0')).toEqual([]);
+    expect(found('build 10.0.1.3')).toEqual([]);
+    expect(found('host 10.0.1.3')).toEqual([['IP_ADDRESS', '10.0.1.3']]);
+  });
+});

@@ -17,6 +17,7 @@ const gLen = new Int32Array(MAX_GROUPS);
 const SPACE = 32;
 const DASH = 45;
 const DOT = 46;
+const SLASH = 47;
 
 function digitsOf(s: string, groups: number, total: number): string {
   if (groups === 1) return s.slice(gStart[0]!, gStart[0]! + total);
@@ -63,7 +64,7 @@ export function digitGroups(s: string, i: number, enabled: number, ctx: Ctx, m: 
     j = e;
     if (groups === MAX_GROUPS) break;
     const c = s.charCodeAt(j);
-    if ((c === SPACE || c === DASH || c === DOT) && isDigitAt(s, j + 1)) {
+    if ((c === SPACE || c === DASH || c === DOT || c === SLASH) && isDigitAt(s, j + 1)) {
       if (sep === 0) sep = c;
       else if (sep !== c) mixed = true;
       j++;
@@ -75,7 +76,7 @@ export function digitGroups(s: string, i: number, enabled: number, ctx: Ctx, m: 
   if ((clsAt(s, j) & WORD) !== 0) return -1;
   if (mixed) return nanpMixed(s, i, groups, j, enabled, m);
 
-  if (sep === DOT && groups === 4 && enabled & (1 << E.IP_ADDRESS)) {
+  if (sep === DOT && groups === 4 && enabled & (1 << E.IP_ADDRESS) && !afterVersionWord(s, i)) {
     let ok = true;
     for (let g = 0; g < 4; g++) {
       const len = gLen[g]!;
@@ -84,6 +85,11 @@ export function digitGroups(s: string, i: number, enabled: number, ctx: Ctx, m: 
     if (ok) return found(m, E.IP_ADDRESS, i, j);
   }
   if (total < 9 || total > 19) return -1;
+  // a slash joins only the area code of a German-style number (030/12345678)
+  if (sep === SLASH) {
+    const ok = groups === 2 && s.charCodeAt(i) === 48 && enabled & (1 << E.PHONE_NUMBER) && total <= 12;
+    return ok ? found(m, E.PHONE_NUMBER, i, j) : -1;
+  }
 
   if (enabled & (1 << E.CREDIT_CARD) && total >= 13 && sep !== DOT && cardShape(groups)) {
     if (creditCardValid(digitsOf(s, groups, total))) return found(m, E.CREDIT_CARD, i, j);
@@ -120,6 +126,8 @@ function phoneShape(s: string, groups: number, sep: number, total: number, ctx: 
   if (sep === DOT) return false;
   for (let g = 0; g < groups; g++) if (gLen[g]! < 2) return false;
   const d0 = s.charCodeAt(gStart[0]!);
+  // Indian mobiles: 98765 43210
+  if (groups === 2 && gLen[0] === 5 && gLen[1] === 5 && sep === SPACE) return d0 >= 54;
   const d1 = s.charCodeAt(gStart[0]! + 1);
   if (d0 !== 48) return false;
   // 0044 20 7946 0958: international with the 00 prefix
@@ -191,6 +199,13 @@ function phoneTail(s: string, i: number): number {
   }
   if ((clsAt(s, j) & WORD) !== 0) return -1;
   return j * 256 + digits;
+}
+
+/** `version 4.2.1.0`, `build 10.0.1.3`, `v1.2.3.4` read as versions, not addresses. */
+function afterVersionWord(s: string, i: number): boolean {
+  if (i === 0) return false;
+  const before = s.slice(Math.max(0, i - 10), i).toLowerCase();
+  return /(?:version|ver\.?|build|release|rev|v)\s*$/.test(before);
 }
 
 function found(m: Matches, entity: E, start: number, end: number): number {

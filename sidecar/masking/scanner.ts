@@ -147,11 +147,11 @@ function token(s: string, i: number, c: number, k: number, enabled: number, ctx:
     return digitGroups(s, i, enabled, digitEnd - i >= 9 ? ctx | textContext(s, i) : ctx, m);
   }
   const wordEnd = runEnd(s, i, ALNUM);
+  if (enabled & bit(E.IBAN_CODE) && (clsAt(s, i + 2) & DIGIT) !== 0) {
+    const r = pushIf(m, E.IBAN_CODE, i, iban(s, i));
+    if (r >= 0) return r;
+  }
   if ((k & UPPER) !== 0) {
-    if (enabled & bit(E.IBAN_CODE)) {
-      const r = pushIf(m, E.IBAN_CODE, i, iban(s, i));
-      if (r >= 0) return r;
-    }
     if (enabled & bit(E.UK_NINO)) {
       const r = pushIf(m, E.UK_NINO, i, nino(s, i));
       if (r >= 0) return r;

@@ -11,29 +11,36 @@ import { base58CheckValid, bech32Valid, ibanValid, isBase58Char } from './checks
 const IBAN_LENGTH = new Map<string, number>();
 for (const [code, spec] of Object.entries(countrySpecs)) if (spec.chars) IBAN_LENGTH.set(code, spec.chars);
 
-/** IBAN in electronic (`DE89370400440532013000`) or paper form (groups of four). */
+const LETTER = UPPER | LOWER;
+const IBAN_CHAR = UPPER | LOWER | DIGIT;
+
+/** IBAN in electronic (`DE89370400440532013000`) or paper form (groups of four), any letter case. */
 export function iban(s: string, i: number): number {
-  if ((clsAt(s, i + 1) & UPPER) === 0 || (clsAt(s, i + 2) & DIGIT) === 0 || (clsAt(s, i + 3) & DIGIT) === 0) {
+  if (
+    (clsAt(s, i + 1) & LETTER) === 0 ||
+    (clsAt(s, i + 2) & DIGIT) === 0 ||
+    (clsAt(s, i + 3) & DIGIT) === 0
+  ) {
     return -1;
   }
-  const want = IBAN_LENGTH.get(s.slice(i, i + 2));
+  const want = IBAN_LENGTH.get(s.slice(i, i + 2).toUpperCase());
   if (want === undefined) return -1;
   let j = i;
   let got = 0;
   let spaced = false;
   while (got < want) {
     const k = clsAt(s, j);
-    if ((k & (UPPER | DIGIT)) !== 0) {
+    if ((k & IBAN_CHAR) !== 0) {
       got++;
       j++;
-    } else if (s.charCodeAt(j) === 32 && got % 4 === 0 && (clsAt(s, j + 1) & (UPPER | DIGIT)) !== 0) {
+    } else if (s.charCodeAt(j) === 32 && got % 4 === 0 && (clsAt(s, j + 1) & IBAN_CHAR) !== 0) {
       spaced = true;
       j++;
     } else break;
   }
   if (got !== want || !boundaryAfter(s, j)) return -1;
   const compact = spaced ? s.slice(i, j).replaceAll(' ', '') : s.slice(i, j);
-  return ibanValid(compact) ? j : -1;
+  return ibanValid(compact.toUpperCase()) ? j : -1;
 }
 
 // First letters D F I Q U V and second letters D F I O Q U V are never issued.
