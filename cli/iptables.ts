@@ -3,7 +3,7 @@
 // docs/iptables.md for the rules and why each exists.
 
 import { agError } from '../common/errors.js';
-import { systemHost } from '../sidecar/intercept/iptables-host.js';
+import { type IptablesHost, systemHost } from '../sidecar/intercept/iptables-host.js';
 import {
   type BackendChoice,
   type Ipv6Mode,
@@ -101,10 +101,26 @@ export function help(): string {
   ].join('\n');
 }
 
-export async function run(argv: string[], env: NodeJS.ProcessEnv = process.env): Promise<number> {
-  const { values, positionals } = parseFlags(COMMAND, FLAGS, argv, env);
+/** What the command touches; tests pass a recording host and capture the streams. */
+export interface IptablesIo {
+  readonly env: NodeJS.ProcessEnv;
+  readonly host: IptablesHost;
+  readonly out: { write(text: string): unknown };
+  readonly err: { write(text: string): unknown };
+}
+
+const SYSTEM_IO: IptablesIo = {
+  env: process.env,
+  host: systemHost,
+  out: process.stdout,
+  err: process.stderr,
+};
+
+export async function run(argv: string[], io: IptablesIo = SYSTEM_IO): Promise<number> {
+  const { host, out, err } = io;
+  const { values, positionals } = parseFlags(COMMAND, FLAGS, argv, io.env);
   if (values['help'] === true) {
-    process.stdout.write(help());
+    out.write(help());
     return 0;
   }
   if (positionals.length > 0) {
@@ -118,9 +134,9 @@ export async function run(argv: string[], env: NodeJS.ProcessEnv = process.env):
 
   if (values['cleanup'] === true) {
     if (dryRun) throw agError('AG_ERR_CLI_USAGE', `${COMMAND}: --cleanup and --dry-run do not combine`);
-    const removed = await removeRedirect(options, systemHost);
-    for (const r of removed) process.stdout.write(renderPlans(r));
-    process.stderr.write(
+    const removed = await removeRedirect(options, host);
+    for (const r of removed) out.write(renderPlans(r));
+    err.write(
       `agentgate iptables: removed agentgate rules (${removed.map((r) => r.backend).join(', ') || 'none found'})\n`,
     );
     return 0;
@@ -136,13 +152,13 @@ export async function run(argv: string[], env: NodeJS.ProcessEnv = process.env):
   });
 
   if (dryRun) {
-    process.stdout.write(renderPlans(await prepareInstall(config, options, systemHost, true)));
+    out.write(renderPlans(await prepareInstall(config, options, host, true)));
     return 0;
   }
-  const applied = await installRedirect(config, options, systemHost);
+  const applied = await installRedirect(config, options, host);
   // The applied text goes to the init container's log: `kubectl logs -c <init>` shows what the pod runs with.
-  process.stdout.write(renderPlans(applied));
+  out.write(renderPlans(applied));
   const counts = applied.plans.map((p) => `IPv${p.family} ${p.rules.length} rules`).join(', ');
-  process.stderr.write(`agentgate iptables: applied and verified with ${applied.backend} (${counts})\n`);
+  err.write(`agentgate iptables: applied and verified with ${applied.backend} (${counts})\n`);
   return 0;
 }

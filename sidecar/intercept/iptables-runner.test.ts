@@ -3,42 +3,11 @@
 // commands run in test/intercept/redirect.test.ts.
 
 import { AgentgateError } from '../../common/errors.js';
-import type { CommandResult, IptablesHost } from './iptables-host.js';
+import { type Answer, type Call, RecordingHost } from '../../test/intercept/recording-host.js';
 import { planInstall } from './iptables-plan.js';
 import { hasIPv6, installRedirect, prepareInstall, removeRedirect, renderPlans } from './iptables-runner.js';
 import { EMPTY_NAT } from './iptables-save.js';
 import { redirectConfig } from './redirect-config.js';
-
-interface Call {
-  readonly command: string;
-  readonly args: readonly string[];
-  readonly input: string | undefined;
-}
-
-type Answer = Partial<CommandResult> | ((call: Call) => Partial<CommandResult>);
-
-/** Records every call; answers from a table keyed by command name (missing: not found). */
-class RecordingHost implements IptablesHost {
-  readonly calls: Call[] = [];
-  constructor(
-    private readonly answers: Record<string, Answer>,
-    private readonly files: Record<string, string> = {},
-  ) {}
-  async run(command: string, args: readonly string[], input?: string): Promise<CommandResult> {
-    const call = { command, args, input };
-    this.calls.push(call);
-    const a = this.answers[command];
-    if (a === undefined) return { code: -1, stdout: '', stderr: 'not found', notFound: true };
-    const r = typeof a === 'function' ? a(call) : a;
-    return { code: 0, stdout: '', stderr: '', notFound: false, ...r };
-  }
-  async readFile(path: string): Promise<string | null> {
-    return this.files[path] ?? null;
-  }
-  commands(): string[] {
-    return this.calls.map((c) => [c.command, ...c.args].join(' '));
-  }
-}
 
 const config = redirectConfig({ proxyUid: '1337', excludePorts: ['5432'] });
 const IF_INET6_WITH_ETH0 = [
