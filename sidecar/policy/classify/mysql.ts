@@ -1,5 +1,5 @@
-// MySQL/MariaDB classification with node-sql-parser (MariaDB grammar first,
-// MySQL's when that fails). Text goes through mysql-lexer first: executable
+// MySQL/MariaDB classification with node-sql-parser (MySQL grammar first,
+// MariaDB's when that fails). Text goes through mysql-lexer first: executable
 // comments are expanded (MySQL runs them; node-sql-parser would not see them),
 // comments removed and statements split where the server splits them. Each
 // statement is parsed on its own, so one the parser does not know is UNKNOWN
@@ -31,9 +31,12 @@ interface SqlParser {
   astify(sql: string, opt?: { database?: string }): unknown;
 }
 
+// MySQL's grammar first: it is the faster of the two (about 100 µs against
+// 170 µs for a short SELECT) and accepts more (MariaDB's takes `status` for a
+// keyword); MariaDB's catches what only MariaDB has.
 const PARSERS: readonly [SqlParser, string][] = [
-  [new mariadb.Parser(), 'MariaDB'],
   [new mysql.Parser(), 'MySQL'],
+  [new mariadb.Parser(), 'MariaDB'],
 ];
 
 const cache = new LruCache<Classification>(CACHE_ENTRIES, CACHE_CHARS);

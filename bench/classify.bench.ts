@@ -1,0 +1,103 @@
+// Classification alone, per protocol: what each command costs before the
+// policy engine sees it. "first sight" texts are all distinct, so the parser
+// runs every time; "cached" repeats texts the LRU already holds, the common
+// case for an agent that reuses a handful of statement shapes.
+
+import { classifyHttp } from '../sidecar/policy/classify/http.js';
+import { classifyMysql, clearMysqlCache } from '../sidecar/policy/classify/mysql.js';
+import {
+  classifyPostgres,
+  clearPostgresCache,
+  initClassifiers,
+} from '../sidecar/policy/classify/postgres.js';
+import { classifyRedis } from '../sidecar/policy/classify/redis.js';
+import { medianNs, round } from './stats.js';
+import type { BenchResult } from './types.js';
+
+export const title = 'Statement classification (PostgreSQL, MySQL, Redis, HTTP)';
+
+const SHORT = 'SELECT id, status, total FROM orders WHERE customer_id = 42 ORDER BY created_at DESC LIMIT 20';
+const MIX: readonly string[] = [
+  SHORT,
+  'UPDATE orders SET status = 2 WHERE id = 17',
+  'INSERT INTO audit (actor, action, at) VALUES (1, 2, 3)',
+  'DELETE FROM sessions WHERE expires_at < 1700000000',
+  'SELECT count(*) FROM customers',
+  `WITH recent AS (SELECT o.id, o.customer_id, sum(i.price * i.qty) AS total FROM orders o
+    JOIN order_items i ON i.order_id = o.id WHERE o.created_at > 1700000000 GROUP BY o.id, o.customer_id)
+    SELECT c.name, c.email, r.total FROM recent r JOIN customers c ON c.id = r.customer_id
+    LEFT JOIN regions g ON g.id = c.region WHERE c.active = 1 AND r.total > (SELECT avg(total) FROM recent)
+    ORDER BY r.total DESC LIMIT 100`,
+  `SELECT p.id, p.name, p.price, s.qty, w.name AS warehouse FROM products p JOIN stock s ON s.product_id = p.id
+    JOIN warehouses w ON w.id = s.warehouse_id WHERE p.category IN (1, 2, 3, 4, 5) AND s.qty > 0
+    AND p.id NOT IN (SELECT product_id FROM recalls WHERE active = 1) ORDER BY p.price, p.name LIMIT 50 OFFSET 100`,
+];
+
+type Classify = (sql: string) => unknown;
+
+/** Statements per second over `rounds` passes of the mix; `distinct` makes every text new. */
+function throughput(classify: Classify, rounds: number, distinct: boolean): number {
+  let n = 0;
+  const t0 = process.hrtime.bigint();
+  for (let r = 0; r < rounds; r++) {
+    for (const sql of MIX) {
+      classify(distinct ? `${sql} /* ${n} */` : sql);
+      n++;
+    }
+  }
+  const s = Number(process.hrtime.bigint() - t0) / 1e9;
+  return n / s;
+}
+
+function sqlResults(label: string, classify: Classify, clear: () => void, coldRounds: number): BenchResult[] {
+  throughput(classify, 20, false);
+  const warm = throughput(classify, 20_000, false);
+  clear();
+  const cold = throughput(classify, coldRounds, true);
+  let n = 0;
+  const shortWarm = medianNs(() => classify(SHORT), 200_000);
+  const shortCold = medianNs(() => classify(`${SHORT} /* ${n++} */`), coldRounds * 5, 10);
+  clear();
+  return [
+    { name: `${label}: mix, cached`, unit: 'statements/s', value: Math.round(warm) },
+    {
+      name: `${label}: mix, first sight`,
+      unit: 'statements/s',
+      value: Math.round(cold),
+      note: '5 short, 2 long',
+    },
+    { name: `${label}: short statement, cached`, unit: 'µs median', value: round(shortWarm / 1000, 3) },
+    { name: `${label}: short statement, first sight`, unit: 'µs median', value: round(shortCold / 1000, 2) },
+  ];
+}
+
+export async function run(): Promise<BenchResult[]> {
+  await initClassifiers();
+  const out = [
+    ...sqlResults('PostgreSQL', (s) => classifyPostgres(s), clearPostgresCache, 2_000),
+    ...sqlResults('MySQL', (s) => classifyMysql(s), clearMysqlCache, 300),
+  ];
+  const get = ['GET', 'user:42'];
+  const evalArgv = ['EVAL', "return redis.call('GET', KEYS[1])", '1', 'user:42'];
+  out.push(
+    {
+      name: 'Redis: GET',
+      unit: 'µs median',
+      value: round(medianNs(() => classifyRedis(get), 500_000) / 1000, 3),
+    },
+    {
+      name: 'Redis: EVAL with script scan',
+      unit: 'µs median',
+      value: round(medianNs(() => classifyRedis(evalArgv), 200_000) / 1000, 3),
+    },
+    {
+      name: 'HTTP: GET with traversal to normalize',
+      unit: 'µs median',
+      value: round(
+        medianNs(() => classifyHttp({ method: 'GET', path: '/v1/%2e%2e/orders//42?x=1' }), 200_000) / 1000,
+        3,
+      ),
+    },
+  );
+  return out;
+}
