@@ -1,0 +1,192 @@
+// One AdmissionReview in, one out. Checks the envelope (admission.k8s.io/v1,
+// a request with a uid, a Pod CREATE), runs the pure injector, and answers in
+// the same apiVersion with the request's uid: allowed with a base64 JSON Patch,
+// allowed without one (skipped), or not allowed with a message kubectl prints.
+// Synchronous: the lookups it makes are cache reads.
+
+import { type AgentgateError, agError } from '../common/errors.js';
+import type { InjectConfig } from './config.js';
+import { injectPod } from './inject.js';
+import type { SkipReason } from './opt-in.js';
+import { podPatch } from './patch.js';
+import type { Pod } from './pod-types.js';
+import type { EventRecorder, NamespaceLookup, PolicySource } from './sources.js';
+
+export const ADMISSION_API_VERSION = 'admission.k8s.io/v1';
+const MAX_UID = 128;
+
+export interface AdmissionDeps {
+  readonly config: InjectConfig;
+  readonly policies: PolicySource;
+  readonly namespaces: NamespaceLookup;
+  readonly events: EventRecorder;
+}
+
+export interface AdmissionRoute {
+  /** The request came through the webhook whose namespaceSelector requires `agentgate.io/injection: enabled`. */
+  readonly namespaceEnabled: boolean;
+}
+
+export type AdmissionOutcome =
+  | { readonly kind: 'injected' }
+  | { readonly kind: 'skipped'; readonly reason: SkipReason | 'not-a-pod-create' }
+  | { readonly kind: 'refused' }
+  | { readonly kind: 'bad-request'; readonly error: AgentgateError };
+
+export interface AdmissionAnswer {
+  readonly statusCode: number;
+  readonly body: unknown;
+  readonly outcome: AdmissionOutcome;
+}
+
+interface Request {
+  uid: string;
+  namespace: string;
+  operation: string;
+  kindOk: boolean;
+  object: Pod | undefined;
+}
+
+function isObject(v: unknown): v is Record<string, unknown> {
+  return v !== null && typeof v === 'object' && !Array.isArray(v);
+}
+
+function describe(v: unknown): string {
+  if (typeof v === 'string') return JSON.stringify(v.length > 64 ? `${v.slice(0, 64)}...` : v);
+  return v === undefined ? 'nothing' : typeof v;
+}
+
+function readRequest(body: unknown): Request | AgentgateError {
+  if (!isObject(body))
+    return agError('AG_ERR_WEBHOOK_BAD_REVIEW', `expected an AdmissionReview object, got ${describe(body)}`);
+  if (body['apiVersion'] !== ADMISSION_API_VERSION) {
+    return agError(
+      'AG_ERR_WEBHOOK_BAD_REVIEW',
+      `unsupported apiVersion ${describe(body['apiVersion'])}; register the webhook with admissionReviewVersions: [v1]`,
+    );
+  }
+  if (body['kind'] !== 'AdmissionReview') {
+    return agError(
+      'AG_ERR_WEBHOOK_BAD_REVIEW',
+      `expected kind AdmissionReview, got ${describe(body['kind'])}`,
+    );
+  }
+  const req = body['request'];
+  if (!isObject(req)) return agError('AG_ERR_WEBHOOK_BAD_REVIEW', 'AdmissionReview has no request');
+  const uid = req['uid'];
+  if (typeof uid !== 'string' || uid === '' || uid.length > MAX_UID) {
+    return agError(
+      'AG_ERR_WEBHOOK_BAD_REVIEW',
+      `request.uid must be a non-empty string, got ${describe(uid)}`,
+    );
+  }
+  const kind = req['kind'];
+  const resource = req['resource'];
+  const kindOk =
+    isObject(kind) &&
+    kind['kind'] === 'Pod' &&
+    (kind['group'] ?? '') === '' &&
+    isObject(resource) &&
+    resource['resource'] === 'pods' &&
+    (req['subResource'] ?? '') === '';
+  const object = req['object'];
+  return {
+    uid,
+    namespace: typeof req['namespace'] === 'string' ? req['namespace'] : '',
+    operation: typeof req['operation'] === 'string' ? req['operation'] : '',
+    kindOk,
+    object: isObject(object) ? (object as Pod) : undefined,
+  };
+}
+
+function review(uid: string, response: Record<string, unknown>): unknown {
+  return { apiVersion: ADMISSION_API_VERSION, kind: 'AdmissionReview', response: { uid, ...response } };
+}
+
+/** The pod's controller (a refused pod never exists, so events go to what tried to create it). */
+function involved(
+  pod: Pod,
+  namespace: string,
+): { namespace: string; kind: string; name: string; uid?: string } | undefined {
+  const owners = pod.metadata?.['ownerReferences'];
+  if (Array.isArray(owners)) {
+    const owner = owners.find((o) => isObject(o) && o['controller'] === true) as
+      | Record<string, unknown>
+      | undefined;
+    if (owner && typeof owner['kind'] === 'string' && typeof owner['name'] === 'string') {
+      return {
+        namespace,
+        kind: owner['kind'],
+        name: owner['name'],
+        ...(typeof owner['uid'] === 'string' ? { uid: owner['uid'] } : {}),
+      };
+    }
+  }
+  const name = pod.metadata?.name;
+  return name ? { namespace, kind: 'Pod', name } : undefined;
+}
+
+export function admit(body: unknown, route: AdmissionRoute, deps: AdmissionDeps): AdmissionAnswer {
+  const req = readRequest(body);
+  if (req instanceof Error) {
+    return {
+      statusCode: 400,
+      body: { error: req.code, message: req.message },
+      outcome: { kind: 'bad-request', error: req },
+    };
+  }
+  if (!req.kindOk || req.operation !== 'CREATE' || req.object === undefined) {
+    return {
+      statusCode: 200,
+      body: review(req.uid, { allowed: true }),
+      outcome: { kind: 'skipped', reason: 'not-a-pod-create' },
+    };
+  }
+  const pod = req.object;
+  const namespace = req.namespace || pod.metadata?.namespace || 'default';
+  const known = deps.namespaces.labels(namespace);
+  const namespaceLabels = route.namespaceEnabled ? { ...known, 'agentgate.io/injection': 'enabled' } : known;
+  const outcome = injectPod(
+    pod,
+    { namespace, namespaceLabels, policies: deps.policies.current() },
+    deps.config,
+  );
+  const who = involved(pod, namespace);
+  switch (outcome.kind) {
+    case 'skipped':
+      return {
+        statusCode: 200,
+        body: review(req.uid, {
+          allowed: true,
+          ...(outcome.warnings.length > 0 ? { warnings: outcome.warnings } : {}),
+        }),
+        outcome: { kind: 'skipped', reason: outcome.reason },
+      };
+    case 'refused':
+      if (who) deps.events.record(who, 'Warning', 'AgentgateInjectionRefused', outcome.message);
+      return {
+        statusCode: 200,
+        body: review(req.uid, {
+          allowed: false,
+          status: { code: 403, reason: 'Forbidden', message: outcome.message },
+        }),
+        outcome: { kind: 'refused' },
+      };
+    case 'injected': {
+      const patch = podPatch(pod, outcome.pod);
+      if (who && outcome.warnings.length > 0) {
+        deps.events.record(who, 'Warning', 'AgentgateInjectionWarning', outcome.warnings.join('; '));
+      }
+      return {
+        statusCode: 200,
+        body: review(req.uid, {
+          allowed: true,
+          patchType: 'JSONPatch',
+          patch: Buffer.from(JSON.stringify(patch)).toString('base64'),
+          ...(outcome.warnings.length > 0 ? { warnings: outcome.warnings } : {}),
+        }),
+        outcome: { kind: 'injected' },
+      };
+    }
+  }
+}
