@@ -31,9 +31,16 @@ export const COMMANDS: readonly CliCommand[] = [
   },
   {
     name: 'webhook',
-    usage: 'webhook --tls-cert FILE --tls-key FILE [--listen HOST:PORT] --sidecar-image IMAGE',
+    usage:
+      'webhook --sidecar-image IMAGE --policy PATH [--tls-cert FILE --tls-key FILE] [--listen HOST:PORT] ...',
     summary: 'run the mutating admission webhook that injects the sidecar',
-    run: notYet('webhook'),
+    run: async (argv) => (await import('./webhook.js')).run(argv),
+  },
+  {
+    name: 'wait-ready',
+    usage: 'wait-ready [--url URL] [--timeout SECONDS]',
+    summary: "wait until the sidecar is ready (legacy injection's postStart hold)",
+    run: async (argv) => (await import('./wait-ready.js')).run(argv),
   },
   {
     name: 'iptables',

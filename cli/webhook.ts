@@ -1,0 +1,275 @@
+// `agentgate webhook`: the mutating admission webhook that injects the sidecar.
+// Flags map one to one onto webhook/config.ts and the chart's values.
+
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pino } from 'pino';
+import { agError } from '../common/errors.js';
+import { ensureCertificates, FILES, NO_PUBLISHER } from '../webhook/certs.js';
+import { DEFAULT_CONFIG, type InjectConfig, injectConfig } from '../webhook/config.js';
+import { startWebhookServer } from '../webhook/server.js';
+import { filePolicies, NO_EVENTS, NO_NAMESPACE_LOOKUP } from '../webhook/sources.js';
+import { type FlagSpec, type FlagValues, flagHelp, list, parseFlags, required, str } from './args.js';
+
+const COMMAND = 'webhook';
+
+export const FLAGS: readonly FlagSpec[] = [
+  {
+    name: 'tls-cert',
+    type: 'string',
+    placeholder: 'FILE',
+    description: 'serving certificate (PEM); without it one is generated',
+  },
+  { name: 'tls-key', type: 'string', placeholder: 'FILE', description: 'its private key (PEM)' },
+  {
+    name: 'cert-dir',
+    type: 'string',
+    placeholder: 'DIR',
+    description: 'where a generated CA and certificate are kept (default: $TMPDIR/agentgate-webhook-certs)',
+  },
+  {
+    name: 'listen',
+    type: 'string',
+    default: '0.0.0.0:8443',
+    placeholder: 'HOST:PORT',
+    description: 'HTTPS listener',
+  },
+  {
+    name: 'sidecar-image',
+    type: 'string',
+    placeholder: 'IMAGE',
+    description: 'image of the init step and the sidecar (required)',
+  },
+  {
+    name: 'image-pull-policy',
+    type: 'string',
+    default: DEFAULT_CONFIG.imagePullPolicy,
+    placeholder: 'POLICY',
+    description: 'for the injected containers',
+  },
+  {
+    name: 'policy',
+    type: 'string',
+    multiple: true,
+    placeholder: 'PATH',
+    description: 'AgentPolicy file or folder (reloaded on change)',
+  },
+  {
+    name: 'proxy-uid',
+    type: 'string',
+    default: String(DEFAULT_CONFIG.proxyUid),
+    placeholder: 'N',
+    description: "the sidecar's UID, exempt from the redirect",
+  },
+  {
+    name: 'proxy-gid',
+    type: 'string',
+    placeholder: 'N',
+    description: "the sidecar's GID (default: the UID)",
+  },
+  {
+    name: 'injector-namespace',
+    type: 'string',
+    default: DEFAULT_CONFIG.injectorNamespace,
+    placeholder: 'NS',
+    description: "the webhook's own namespace: never injected",
+  },
+  {
+    name: 'service-name',
+    type: 'string',
+    default: 'agentgate-webhook',
+    placeholder: 'NAME',
+    description: "the webhook Service, for the generated certificate's names",
+  },
+  {
+    name: 'native-sidecars',
+    type: 'string',
+    default: 'true',
+    placeholder: 'true|false',
+    description: 'native sidecars (Kubernetes >= 1.29) or the legacy first container',
+  },
+  {
+    name: 'security-mode',
+    type: 'string',
+    default: 'refuse',
+    placeholder: 'refuse|warn',
+    description: 'what pods that could bypass the gate get',
+  },
+  {
+    name: 'sidecar-policy-configmap',
+    type: 'string',
+    placeholder: 'NAME',
+    description: "sidecars read policies from this ConfigMap in the pod's namespace instead of the API",
+  },
+  {
+    name: 'otlp-endpoint',
+    type: 'string',
+    placeholder: 'URL',
+    description: "passed to the sidecar's --otlp-endpoint",
+  },
+  {
+    name: 'oidc-issuer',
+    type: 'string',
+    multiple: true,
+    placeholder: 'URL',
+    description: "passed to the sidecar's --oidc-issuer",
+  },
+  {
+    name: 'oidc-audience',
+    type: 'string',
+    placeholder: 'AUD',
+    description: "passed to the sidecar's --oidc-audience",
+  },
+  {
+    name: 'token-audience',
+    type: 'string',
+    default: DEFAULT_CONFIG.tokenAudience,
+    placeholder: 'AUD',
+    description: "audience of the sidecar's projected service-account token",
+  },
+  { name: 'log-level', type: 'string', default: 'info', placeholder: 'LEVEL', description: 'pino log level' },
+];
+
+const HELP = `Usage: agentgate webhook --sidecar-image IMAGE --policy PATH [flags]
+
+Serves the mutating admission webhook that injects the agentgate init step and
+sidecar into opted-in pods (see docs/webhook.md). POST /mutate-pods,
+/mutate-pods/namespace-enabled; GET /healthz, /metrics.
+
+${flagHelp(FLAGS)}
+`;
+
+export function parseListen(text: string): { host: string; port: number } {
+  const m = /^(?:\[([0-9a-fA-F:.]+)\]|([^:[\]]*)):(\d{1,5})$/.exec(text);
+  const port = m ? Number(m[3]) : Number.NaN;
+  if (!m || port > 65535)
+    throw agError('AG_ERR_CLI_USAGE', `${COMMAND}: --listen: expected HOST:PORT, got '${text}'`);
+  return { host: m[1] ?? (m[2] || '0.0.0.0'), port };
+}
+
+function id(name: string, text: string): number {
+  if (!/^\d{1,10}$/.test(text) || Number(text) > 0x7fffffff) {
+    throw agError('AG_ERR_CLI_USAGE', `${COMMAND}: --${name}: expected a number, got '${text}'`);
+  }
+  return Number(text);
+}
+
+function oneOf<T extends string>(name: string, value: string, allowed: readonly T[]): T {
+  if (!(allowed as readonly string[]).includes(value)) {
+    throw agError('AG_ERR_CLI_USAGE', `${COMMAND}: --${name} must be one of ${allowed.join(', ')}`);
+  }
+  return value as T;
+}
+
+/** The injection configuration the flags describe. */
+export function configFromFlags(values: FlagValues): InjectConfig {
+  const uid = id('proxy-uid', str(values, 'proxy-uid') ?? String(DEFAULT_CONFIG.proxyUid));
+  const gidText = str(values, 'proxy-gid');
+  const cm = str(values, 'sidecar-policy-configmap');
+  const otlp = str(values, 'otlp-endpoint');
+  const aud = str(values, 'oidc-audience');
+  return injectConfig({
+    sidecarImage: required(COMMAND, values, 'sidecar-image'),
+    imagePullPolicy: oneOf('image-pull-policy', str(values, 'image-pull-policy') ?? 'IfNotPresent', [
+      'Always',
+      'IfNotPresent',
+      'Never',
+    ]),
+    proxyUid: uid,
+    proxyGid: gidText === undefined ? uid : id('proxy-gid', gidText),
+    injectorNamespace: str(values, 'injector-namespace') ?? DEFAULT_CONFIG.injectorNamespace,
+    nativeSidecars:
+      oneOf('native-sidecars', str(values, 'native-sidecars') ?? 'true', ['true', 'false']) === 'true',
+    securityMode: oneOf('security-mode', str(values, 'security-mode') ?? 'refuse', [
+      'refuse',
+      'warn',
+    ] as const),
+    policySource: cm ? { kind: 'configMap', name: cm } : { kind: 'kubernetes' },
+    otlpEndpoint: otlp,
+    oidcIssuers: list(values, 'oidc-issuer'),
+    oidcAudience: aud,
+    tokenAudience: str(values, 'token-audience') ?? DEFAULT_CONFIG.tokenAudience,
+  });
+}
+
+export async function run(argv: string[]): Promise<number> {
+  const { values, positionals } = parseFlags(COMMAND, FLAGS, argv);
+  if (values['help'] === true) {
+    process.stdout.write(HELP);
+    return 0;
+  }
+  if (positionals.length > 0)
+    throw agError('AG_ERR_CLI_USAGE', `${COMMAND}: unexpected argument '${positionals[0]}'`);
+  const config = configFromFlags(values);
+  const { host, port } = parseListen(str(values, 'listen') ?? '0.0.0.0:8443');
+  const policyPaths = list(values, 'policy');
+  if (policyPaths.length === 0) {
+    // The informer-backed source plugs into the same PolicySource interface;
+    // until it lands the webhook needs files (the chart mounts a ConfigMap).
+    throw agError(
+      'AG_ERR_CLI_USAGE',
+      `${COMMAND}: --policy PATH is required in this build (policies from the Kubernetes API are not wired yet)`,
+    );
+  }
+  const log = pino({ level: str(values, 'log-level') ?? 'info', base: { component: 'webhook' } });
+
+  let certFile = str(values, 'tls-cert');
+  let keyFile = str(values, 'tls-key');
+  if ((certFile === undefined) !== (keyFile === undefined)) {
+    throw agError('AG_ERR_CLI_USAGE', `${COMMAND}: --tls-cert and --tls-key go together`);
+  }
+  let renew: NodeJS.Timeout | undefined;
+  if (certFile === undefined || keyFile === undefined) {
+    const dir = str(values, 'cert-dir') ?? join(tmpdir(), 'agentgate-webhook-certs');
+    const svc = str(values, 'service-name') ?? 'agentgate-webhook';
+    const ns = config.injectorNamespace;
+    const certOpts = {
+      dnsNames: [svc, `${svc}.${ns}`, `${svc}.${ns}.svc`, `${svc}.${ns}.svc.cluster.local`],
+    };
+    const publish = async (): Promise<void> => {
+      const set = await ensureCertificates(dir, certOpts);
+      if (set.changed !== 'none') {
+        log.info({ dir, changed: set.changed }, 'webhook certificates written');
+        await NO_PUBLISHER.publish(set);
+      }
+    };
+    await publish();
+    // Daily: renews well before expiry; the reloader serves the new files.
+    renew = setInterval(
+      () => publish().catch((err: Error) => log.error({ err: err.message }, 'certificate renewal failed')),
+      86_400_000,
+    );
+    renew.unref();
+    certFile = join(dir, FILES.cert);
+    keyFile = join(dir, FILES.key);
+  }
+
+  const policies = await filePolicies(policyPaths, {
+    watch: true,
+    onReload: (err, count) =>
+      err
+        ? log.error({ err: err.message }, 'policy reload failed; keeping the last good set')
+        : log.info({ count }, 'policies reloaded'),
+  });
+  const server = await startWebhookServer({
+    host,
+    port,
+    certFile,
+    keyFile,
+    logger: log,
+    deps: { config, policies, namespaces: NO_NAMESPACE_LOOKUP, events: NO_EVENTS },
+  });
+  log.info(
+    { url: server.url, image: config.sidecarImage, native: config.nativeSidecars },
+    'webhook listening',
+  );
+  await new Promise<void>((resolve) => {
+    const stop = (): void => resolve();
+    process.once('SIGTERM', stop);
+    process.once('SIGINT', stop);
+  });
+  clearInterval(renew);
+  await server.close();
+  await policies.close();
+  return 0;
+}
