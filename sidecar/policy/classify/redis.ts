@@ -48,7 +48,8 @@ function redisStatements(argv: readonly string[]): StatementClass[] {
   if (root === undefined) return [unknownStatement(`unknown command ${name.slice(0, 64).toUpperCase()}`)];
   const ops = [lower.toUpperCase()];
   let spec: CommandSpec = root;
-  if (root.sub !== undefined) {
+  // A container may also run bare when its arity allows one argument (COMMAND).
+  if (root.sub !== undefined && !(argv.length === 1 && (root.arity === 1 || root.arity === -1))) {
     const subName = argv[1]?.toLowerCase();
     const sub = subName !== undefined && Object.hasOwn(root.sub, subName) ? root.sub[subName] : undefined;
     if (sub === undefined)
