@@ -52,8 +52,13 @@ function redisStatements(argv: readonly string[]): StatementClass[] {
   if (root.sub !== undefined && !(argv.length === 1 && (root.arity === 1 || root.arity === -1))) {
     const subName = argv[1]?.toLowerCase();
     const sub = subName !== undefined && Object.hasOwn(root.sub, subName) ? root.sub[subName] : undefined;
-    if (sub === undefined)
-      return [unknownStatement(`unknown subcommand ${ops[0]} ${(argv[1] ?? '').slice(0, 64)}`)];
+    if (sub === undefined) {
+      const why =
+        subName === undefined
+          ? `${ops[0]} without a subcommand`
+          : `unknown subcommand ${ops[0]} ${subName.slice(0, 64).toUpperCase()}`;
+      return [unknownStatement(why)];
+    }
     ops.push(`${ops[0]}|${subName!.toUpperCase()}`);
     spec = sub;
   }
