@@ -71,3 +71,38 @@ describe('checksums', () => {
     expect(bech32Valid('bc1Qar0srrr7xfkvy5l643lydnw9re59gtzzwf5mdq')).toBe(false); // mixed case
   });
 });
+
+test('the compiled IBAN check agrees with ibantools on valid, mutated and random input', async () => {
+  const { isValidIBAN, countrySpecs } = await import('ibantools');
+  let seed = 42;
+  const rnd = (n: number) => {
+    seed = (seed * 1103515245 + 12345) % 2 ** 31;
+    return seed % n;
+  };
+  const codes = Object.keys(countrySpecs).filter((c) => countrySpecs[c]!.chars);
+  const alnum = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ';
+  let agreed = 0;
+  let valid = 0;
+  for (let k = 0; k < 3000; k++) {
+    const code = codes[rnd(codes.length)]!;
+    const len = countrySpecs[code]!.chars!;
+    let bban = '';
+    for (let j = 0; j < len - 4; j++) bban += k % 2 === 0 ? String(rnd(10)) : alnum[rnd(36)];
+    // the check digits that make mod 97 = 1
+    const rearranged = `${bban}${code}00`.replace(/[A-Z]/g, (ch) => String(ch.charCodeAt(0) - 55));
+    let rem = 0;
+    for (const ch of rearranged) rem = (rem * 10 + Number(ch)) % 97;
+    const good = `${code}${String(98 - rem).padStart(2, '0')}${bban}`;
+    for (const candidate of [good, `${good.slice(0, -1)}${(Number(good.at(-1)) + 1) % 10}`]) {
+      expect([candidate, ibanValid(candidate)]).toEqual([candidate, isValidIBAN(candidate)]);
+      if (isValidIBAN(candidate)) valid++;
+      agreed++;
+    }
+  }
+  expect(agreed).toBe(6000);
+  expect(valid).toBeGreaterThan(500);
+});
+
+test('base58check refuses an extra leading 1 (one more zero byte than 25 bytes hold)', () => {
+  expect(base58CheckValid('11BvBMSEYstWetqTFn5Au4m4GFg7xJaNVN2')).toBe(false);
+});

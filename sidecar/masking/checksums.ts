@@ -2,8 +2,8 @@
 // ranges and known specimen values, after Presidio's validate/invalidate
 // discipline. They run on candidates only, never on every value.
 
-import { createHash } from 'node:crypto';
-import { isValidIBAN } from 'ibantools';
+import { countrySpecs } from 'ibantools';
+import { sha256Small } from './sha256.js';
 
 /** Luhn (mod 10) over a string of ASCII digits. */
 export function luhnValid(digits: string): boolean {
@@ -89,8 +89,50 @@ export function nhsValid(digits: string): boolean {
   return check === digits.charCodeAt(9) - 48;
 }
 
+interface IbanCountry {
+  readonly length: number;
+  readonly bban: RegExp;
+  readonly national: ((bban: string) => boolean) | undefined;
+}
+
+/**
+ * The IBAN registry as ibantools publishes it (lengths, BBAN formats, national
+ * check digits), compiled once: ibantools' own isValidIBAN builds regular
+ * expressions on every call, which the hot path cannot afford.
+ */
+const IBAN_COUNTRIES = new Map<string, IbanCountry>();
+for (const [code, spec] of Object.entries(countrySpecs)) {
+  if (spec.chars && spec.bban_regexp) {
+    IBAN_COUNTRIES.set(code, {
+      length: spec.chars,
+      bban: new RegExp(spec.bban_regexp),
+      national: spec.bban_validation_func,
+    });
+  }
+}
+
+export function ibanLength(country: string): number | undefined {
+  return IBAN_COUNTRIES.get(country)?.length;
+}
+
+/** IBAN (upper case, no spaces): registry length and BBAN format, mod 97 = 1, national check digits. */
 export function ibanValid(compact: string): boolean {
-  return isValidIBAN(compact);
+  const spec = IBAN_COUNTRIES.get(compact.slice(0, 2));
+  if (spec === undefined || compact.length !== spec.length) return false;
+  const c2 = compact.charCodeAt(2);
+  const c3 = compact.charCodeAt(3);
+  if (c2 < 48 || c2 > 57 || c3 < 48 || c3 > 57) return false;
+  let rem = 0;
+  const n = compact.length;
+  for (let k = 4; k < n + 4; k++) {
+    const c = compact.charCodeAt(k < n ? k : k - n);
+    if (c >= 48 && c <= 57) rem = (rem * 10 + c - 48) % 97;
+    else if (c >= 65 && c <= 90) rem = (rem * 100 + c - 55) % 97;
+    else return false;
+  }
+  if (rem !== 1) return false;
+  const bban = compact.slice(4);
+  return spec.bban.test(bban) && (spec.national === undefined || spec.national(bban));
 }
 
 const B58 = '123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz';
@@ -101,33 +143,57 @@ export function isBase58Char(c: number): boolean {
   return c < 128 && B58_INDEX[c]! >= 0;
 }
 
-/** Decodes base58 into exactly `size` bytes, or null when it does not fit. */
-function base58Decode(s: string, size: number): Uint8Array | null {
-  const out = new Uint8Array(size);
+const LIMBS = 9; // 9 x 24 bits >= the 200 bits of a 25-byte address
+const limbs = new Int32Array(LIMBS);
+const decoded = new Uint8Array(25);
+const digest1 = new Uint8Array(32);
+const digest2 = new Uint8Array(32);
+
+/** Decodes base58 into the 25-byte `decoded` buffer; false when it does not fit. */
+function base58Decode25(s: string): boolean {
+  limbs.fill(0);
   for (let i = 0; i < s.length; i++) {
     const c = s.charCodeAt(i);
     let carry = c < 128 ? B58_INDEX[c]! : -1;
-    if (carry < 0) return null;
-    for (let j = size - 1; j >= 0; j--) {
-      carry += 58 * out[j]!;
-      out[j] = carry & 0xff;
-      carry >>= 8;
+    if (carry < 0) return false;
+    for (let j = LIMBS - 1; j >= 0; j--) {
+      carry += 58 * limbs[j]!;
+      limbs[j] = carry & 0xffffff;
+      carry >>>= 24;
     }
-    if (carry !== 0) return null;
+    if (carry !== 0) return false;
   }
-  return out;
+  // 216 bits in the limbs: the top 16 must be zero for 25 bytes
+  if (limbs[0]! >>> 8 !== 0) return false;
+  let k = 0;
+  decoded[k++] = limbs[0]! & 0xff;
+  for (let j = 1; j < LIMBS; j++) {
+    const v = limbs[j]!;
+    decoded[k++] = v >>> 16;
+    decoded[k++] = (v >>> 8) & 0xff;
+    decoded[k++] = v & 0xff;
+  }
+  return true;
 }
 
 /** Bitcoin legacy (P2PKH, version 0) and script (P2SH, version 5) addresses: base58check. */
 export function base58CheckValid(addr: string): boolean {
-  const bytes = base58Decode(addr, 25);
-  if (bytes === null || (bytes[0] !== 0 && bytes[0] !== 5)) return false;
-  // leading '1's encode leading zero bytes: exactly one for version 0
-  if ((addr.charCodeAt(0) === 49) !== (bytes[0] === 0)) return false;
-  const first = createHash('sha256').update(bytes.subarray(0, 21)).digest();
-  const second = createHash('sha256').update(first).digest();
+  if (!base58Decode25(addr)) return false;
+  const bytes = decoded;
+  if (bytes[0] !== 0 && bytes[0] !== 5) return false;
+  // each leading '1' encodes one leading zero byte, no more and no fewer
+  let ones = 0;
+  while (addr.charCodeAt(ones) === 49) ones++;
+  let zeros = 0;
+  while (zeros < 25 && bytes[zeros] === 0) zeros++;
+  if (ones !== zeros) return false;
+  sha256Small(bytes.subarray(0, 21), digest1);
+  sha256Small(digest1, digest2);
   return (
-    second[0] === bytes[21] && second[1] === bytes[22] && second[2] === bytes[23] && second[3] === bytes[24]
+    digest2[0] === bytes[21] &&
+    digest2[1] === bytes[22] &&
+    digest2[2] === bytes[23] &&
+    digest2[3] === bytes[24]
   );
 }
 

@@ -14,6 +14,13 @@ const MAX_GROUPS = 8;
 const gStart = new Int32Array(MAX_GROUPS);
 const gLen = new Int32Array(MAX_GROUPS);
 
+/**
+ * Where the scanner may resume after digitGroups found nothing: past every
+ * group when the sequence is glued to a word (no later start can end
+ * differently), else -1 (resume after the first group).
+ */
+export const resume = { at: -1 };
+
 const SPACE = 32;
 const DASH = 45;
 const DOT = 46;
@@ -50,6 +57,7 @@ function nanpAt(s: string, areaStart: number, exchStart: number): boolean {
  * the first group only, so a shorter sequence further on is still seen).
  */
 export function digitGroups(s: string, i: number, enabled: number, ctx: Ctx, m: Matches): number {
+  resume.at = -1;
   let j = i;
   let groups = 0;
   let sep = 0;
@@ -73,14 +81,24 @@ export function digitGroups(s: string, i: number, enabled: number, ctx: Ctx, m: 
     break;
   }
   // trim trailing groups until the sequence ends at a boundary: "4111 1111 1111 1111abc" never counts
-  if ((clsAt(s, j) & WORD) !== 0) return -1;
+  if ((clsAt(s, j) & WORD) !== 0) {
+    resume.at = j;
+    return -1;
+  }
   if (mixed) return nanpMixed(s, i, groups, j, enabled, m);
 
   if (sep === DOT && groups === 4 && enabled & (1 << E.IP_ADDRESS) && !afterVersionWord(s, i)) {
     let ok = true;
     for (let g = 0; g < 4; g++) {
       const len = gLen[g]!;
-      if (len > 3 || (len === 3 && Number(s.slice(gStart[g]!, gStart[g]! + 3)) > 255)) ok = false;
+      const at = gStart[g]!;
+      if (
+        len > 3 ||
+        (len === 3 &&
+          (s.charCodeAt(at) - 48) * 100 + (s.charCodeAt(at + 1) - 48) * 10 + s.charCodeAt(at + 2) - 48 > 255)
+      ) {
+        ok = false;
+      }
     }
     if (ok) return found(m, E.IP_ADDRESS, i, j);
   }

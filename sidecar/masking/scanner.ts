@@ -8,7 +8,7 @@ import { ALNUM, CLS, clsAt, DIGIT, HEXL, LOWER, runEnd, UPPER, WORD } from './ch
 import { Ctx, E } from './entities.js';
 import type { Matches } from './matches.js';
 import { email, ipv6, mac, urlWithCredentials } from './network.js';
-import { digitGroups, parenPhone, plusPhone } from './numbers.js';
+import { digitGroups, parenPhone, plusPhone, resume } from './numbers.js';
 import {
   awsKey,
   base58Address,
@@ -30,6 +30,7 @@ const out = new Int32Array(1);
 export function scan(s: string, enabled: number, ctx: number, m: Matches): void {
   m.count = 0;
   const n = s.length;
+  const lw = letterMask(enabled);
   let i = 0;
   while (i < n) {
     const c = s.charCodeAt(i);
@@ -39,9 +40,30 @@ export function scan(s: string, enabled: number, ctx: number, m: Matches): void 
     }
     const k = CLS[c]!;
     if ((k & WORD) !== 0) {
-      const r = token(s, i, c, k, enabled, ctx, m);
-      // past the whole word (and its '_' joins) when nothing was found
-      i = r >= 0 ? r : runEnd(s, runEnd(s, i, ALNUM), WORD);
+      // The word's end first: most words are plain words, and a look at their
+      // first two characters, length and next character rules them out here.
+      let we = i + 1;
+      while (we < n) {
+        const d = s.charCodeAt(we);
+        if (d >= 128 || (CLS[d]! & ALNUM) === 0) break;
+        we++;
+      }
+      if ((k & DIGIT) !== 0 ? digitCandidate(s, i, we, enabled) : letterCandidate(s, i, c, we, lw)) {
+        resume.at = -1;
+        const r = token(s, i, c, k, enabled, ctx, m);
+        if (r >= 0) {
+          i = r;
+          continue;
+        }
+        if (resume.at > we) we = resume.at;
+      }
+      // past the whole word and its '_' joins
+      while (we < n) {
+        const d = s.charCodeAt(we);
+        if (d >= 128 || (CLS[d]! & WORD) === 0) break;
+        we++;
+      }
+      i = we;
       continue;
     }
     let r = -1;
@@ -146,64 +168,125 @@ function token(s: string, i: number, c: number, k: number, enabled: number, ctx:
     if (digitEnd - i === 1 && next !== 32 && next !== 45 && next !== 46) return -1; // a lone digit
     return digitGroups(s, i, enabled, digitEnd - i >= 9 ? ctx | textContext(s, i) : ctx, m);
   }
+  const lw = LETTER_START[c]! & letterMask(enabled);
+  const ibanish = (clsAt(s, i + 2) & DIGIT) !== 0;
+  if (lw === 0 && !ibanish) return -1; // most words: nothing can start here
   const wordEnd = runEnd(s, i, ALNUM);
-  if (enabled & bit(E.IBAN_CODE) && (clsAt(s, i + 2) & DIGIT) !== 0) {
-    const r = pushIf(m, E.IBAN_CODE, i, iban(s, i));
-    if (r >= 0) return r;
+  let r = -1;
+  if (ibanish && enabled & bit(E.IBAN_CODE)) r = pushIf(m, E.IBAN_CODE, i, iban(s, i));
+  if (r < 0 && lw & LW_NINO && (ibanish || s.charCodeAt(i + 2) === 32))
+    r = pushIf(m, E.UK_NINO, i, nino(s, i));
+  if (r < 0 && lw & LW_AWS && wordEnd - i === 20) r = pushIf(m, E.AWS_ACCESS_KEY, i, awsKey(s, i, wordEnd));
+  if (r < 0 && lw & LW_BC1 && (s.startsWith('bc1', i) || s.startsWith('BC1', i))) {
+    r = pushIf(m, E.CRYPTO, i, bech32Address(s, i, wordEnd));
   }
-  if ((k & UPPER) !== 0) {
-    if (enabled & bit(E.UK_NINO)) {
-      const r = pushIf(m, E.UK_NINO, i, nino(s, i));
-      if (r >= 0) return r;
-    }
-    if (c === 65 && enabled & bit(E.AWS_ACCESS_KEY)) {
-      const r = pushIf(m, E.AWS_ACCESS_KEY, i, awsKey(s, i, wordEnd));
-      if (r >= 0) return r;
-    }
-    if (c === 66 && enabled & bit(E.CRYPTO) && s.startsWith('BC1', i)) {
-      const r = pushIf(m, E.CRYPTO, i, bech32Address(s, i, wordEnd));
-      if (r >= 0) return r;
-    }
-  } else if ((k & LOWER) !== 0) {
-    let r = -1;
-    switch (c) {
-      case 101: // e
-        if (enabled & bit(E.JWT) && s.startsWith('eyJ', i)) r = pushIf(m, E.JWT, i, jwt(s, i));
-        break;
-      case 103: // g
-        if (
-          enabled & bit(E.GITHUB_TOKEN) &&
-          (s.charCodeAt(i + 1) === 104 || s.startsWith('github_pat_', i))
-        ) {
-          r = pushIf(m, E.GITHUB_TOKEN, i, githubToken(s, i));
-        }
-        break;
-      case 120: // x
-        if (enabled & bit(E.SLACK_TOKEN)) r = pushIf(m, E.SLACK_TOKEN, i, slackToken(s, i));
-        break;
-      case 98: // b
-        if (enabled & bit(E.CRYPTO) && s.startsWith('bc1', i))
-          r = pushIf(m, E.CRYPTO, i, bech32Address(s, i, wordEnd));
-        break;
-    }
-    if (r >= 0) return r;
+  if (r < 0 && lw & LW_JWT && s.startsWith('eyJ', i)) r = pushIf(m, E.JWT, i, jwt(s, i));
+  if (r < 0 && lw & LW_GH && (s.charCodeAt(i + 1) === 104 || s.startsWith('github_pat_', i))) {
+    r = pushIf(m, E.GITHUB_TOKEN, i, githubToken(s, i));
   }
-  if ((k & HEXL) !== 0 && enabled & NET && wordEnd - i <= 4) {
-    const r = hexNet(s, i, enabled, m);
-    if (r >= 0) return r;
-  }
-  if (enabled & bit(E.PASSWORD)) {
+  if (r < 0 && lw & LW_SLACK) r = pushIf(m, E.SLACK_TOKEN, i, slackToken(s, i));
+  if (r < 0 && lw & LW_HEX && wordEnd - i <= 4) r = hexNet(s, i, enabled, m);
+  if (r < 0 && lw & LW_KEY) {
     const keyEnd = runEnd(s, wordEnd, WORD);
     const len = keyEnd - i;
-    if (len >= 3 && len <= 13) {
-      const r = secretAssignment(s, i, keyEnd, out);
-      if (r >= 0) {
-        m.push(E.PASSWORD, out[0]!, r);
-        return r;
-      }
+    if (len >= 3 && len <= 13 && assignmentFollows(s, keyEnd)) {
+      r = secretAssignment(s, i, keyEnd, out);
+      if (r >= 0) m.push(E.PASSWORD, out[0]!, r);
     }
   }
-  return -1;
+  return r;
+}
+
+// Which letter-started recognizers a word's first character can begin.
+const LW_NINO = 1;
+const LW_AWS = 2;
+const LW_BC1 = 4;
+const LW_JWT = 8;
+const LW_GH = 16;
+const LW_SLACK = 32;
+const LW_HEX = 64;
+const LW_KEY = 128;
+const LETTER_START = new Uint8Array(128);
+const mark = (chars: string, flag: number): void => {
+  for (const ch of chars) LETTER_START[ch.charCodeAt(0)]! |= flag;
+};
+mark('ABCEGHJKLMNOPRSTWXYZ', LW_NINO);
+mark('A', LW_AWS);
+mark('bB', LW_BC1);
+mark('e', LW_JWT);
+mark('g', LW_GH);
+mark('x', LW_SLACK);
+mark('abcdefABCDEF', LW_HEX);
+mark('pPsScCaA', LW_KEY); // password, pwd, secret, client_secret, api_key, access_token, auth_token
+
+let maskFor = -1;
+let maskLw = 0;
+/** The LW_* flags of the enabled entities (cached: one policy scans many values). */
+function letterMask(enabled: number): number {
+  if (enabled === maskFor) return maskLw;
+  let lw = 0;
+  if (enabled & bit(E.UK_NINO)) lw |= LW_NINO;
+  if (enabled & bit(E.AWS_ACCESS_KEY)) lw |= LW_AWS;
+  if (enabled & bit(E.CRYPTO)) lw |= LW_BC1;
+  if (enabled & bit(E.JWT)) lw |= LW_JWT;
+  if (enabled & bit(E.GITHUB_TOKEN)) lw |= LW_GH;
+  if (enabled & bit(E.SLACK_TOKEN)) lw |= LW_SLACK;
+  if (enabled & NET) lw |= LW_HEX;
+  if (enabled & bit(E.PASSWORD)) lw |= LW_KEY;
+  maskFor = enabled;
+  maskLw = lw;
+  return lw;
+}
+
+const NUMERIC =
+  bit(E.PHONE_NUMBER) |
+  bit(E.CREDIT_CARD) |
+  bit(E.US_SSN) |
+  bit(E.UK_NHS) |
+  bit(E.IP_ADDRESS) |
+  bit(E.MAC_ADDRESS) |
+  bit(E.CRYPTO);
+
+/**
+ * Could a word starting with a digit at `i` (ending at `we`) be anything? A
+ * short number standing alone (a quantity, a year, a price) cannot: every
+ * numeric entity is long or continues in another group.
+ */
+function digitCandidate(s: string, i: number, we: number, enabled: number): boolean {
+  if ((enabled & NUMERIC) === 0) return false;
+  if (we - i >= 7) return true;
+  const next = s.charCodeAt(we);
+  if (next === 32 || next === 45 || next === 46 || next === 47 || next === 58) {
+    const after = s.charCodeAt(we + 1);
+    return after < 128 && (CLS[after]! & (DIGIT | HEXL)) !== 0;
+  }
+  return false;
+}
+
+/** Could a word starting with letter `c` at `i` (ending at `we`) be anything? */
+function letterCandidate(s: string, i: number, c: number, we: number, lw: number): boolean {
+  if ((clsAt(s, i + 2) & DIGIT) !== 0) return true; // IBAN, NINO
+  const f = LETTER_START[c]! & lw;
+  if (f === 0) return false;
+  const c1 = s.charCodeAt(i + 1);
+  const next = s.charCodeAt(we);
+  if (f & LW_NINO && c1 < 91 && s.charCodeAt(i + 2) === 32) return true; // AB 12 34 56 C
+  if (f & LW_AWS && we - i === 20) return true;
+  if (f & LW_BC1 && (c1 === 99 || c1 === 67)) return true;
+  if (f & LW_JWT && c1 === 121) return true;
+  if (f & LW_GH && (c1 === 104 || c1 === 105)) return true;
+  if (f & LW_SLACK && (c1 === 111 || c1 === 97)) return true;
+  if (f & LW_HEX && we - i <= 4 && (next === 58 || next === 45 || next === 46)) return true;
+  if (f & LW_KEY && (next === 95 || assignmentFollows(s, we))) return true;
+  return false;
+}
+
+/** `key=`, `key:`, `"key": ` — checked before the key is read, so ordinary words cost nothing. */
+function assignmentFollows(s: string, j: number): boolean {
+  let c = s.charCodeAt(j);
+  if (c === 34 || c === 39) c = s.charCodeAt(++j);
+  while (c === 32) c = s.charCodeAt(++j);
+  return c === 58 || c === 61;
 }
 
 const CONTEXT_WINDOW = 40;

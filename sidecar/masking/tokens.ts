@@ -4,12 +4,8 @@
 // the end of what it found, or -1; they run only where the scanner saw the
 // right first characters.
 
-import { countrySpecs } from 'ibantools';
 import { ALNUM, boundaryAfter, clsAt, DIGIT, LOWER, runEnd, UPPER, WORD } from './char-class.js';
-import { base58CheckValid, bech32Valid, ibanValid, isBase58Char } from './checksums.js';
-
-const IBAN_LENGTH = new Map<string, number>();
-for (const [code, spec] of Object.entries(countrySpecs)) if (spec.chars) IBAN_LENGTH.set(code, spec.chars);
+import { base58CheckValid, bech32Valid, ibanLength, ibanValid, isBase58Char } from './checksums.js';
 
 const LETTER = UPPER | LOWER;
 const IBAN_CHAR = UPPER | LOWER | DIGIT;
@@ -23,7 +19,7 @@ export function iban(s: string, i: number): number {
   ) {
     return -1;
   }
-  const want = IBAN_LENGTH.get(s.slice(i, i + 2).toUpperCase());
+  const want = ibanLength(s.slice(i, i + 2).toUpperCase());
   if (want === undefined) return -1;
   let j = i;
   let got = 0;
