@@ -32,7 +32,7 @@ describe('classifyMysql', () => {
   it('refuses a statement over the size limit with AG_ERR_CLASSIFY_TOO_LARGE', () => {
     let err: unknown;
     try {
-      classifyMysql(`SELECT 1 /* ${'x'.repeat(1024 * 1024)} */`);
+      classifyMysql(`SELECT 1 /* ${'x'.repeat(256 * 1024)} */`);
     } catch (e) {
       err = e;
     }

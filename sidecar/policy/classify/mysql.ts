@@ -16,7 +16,7 @@ import {
   unknownStatement,
 } from '../command.js';
 import { freeze } from './freeze.js';
-import { CACHE_CHARS, CACHE_ENTRIES, MAX_STATEMENT_CHARS } from './limits.js';
+import { CACHE_CHARS, CACHE_ENTRIES, MAX_MYSQL_STATEMENT_CHARS } from './limits.js';
 import { LruCache } from './lru-cache.js';
 import { fallbackStatement } from './mysql-fallback.js';
 import { lexMysql } from './mysql-lexer.js';
