@@ -44,8 +44,8 @@ const MAX_REASON = 160;
 
 /** Classifies a COM_QUERY or COM_STMT_PREPARE text. Throws AG_ERR_CLASSIFY_TOO_LARGE over the size limit. */
 export function classifyMysql(sql: string, options?: MysqlOptions): Classification {
-  if (sql.length > MAX_STATEMENT_CHARS)
-    throw agError('AG_ERR_CLASSIFY_TOO_LARGE', sql.length, MAX_STATEMENT_CHARS);
+  if (sql.length > MAX_MYSQL_STATEMENT_CHARS)
+    throw agError('AG_ERR_CLASSIFY_TOO_LARGE', sql.length, MAX_MYSQL_STATEMENT_CHARS);
   const noBackslash = options?.noBackslashEscapes === true;
   // The mode changes how the same text reads, so it is part of the cache key.
   const key = noBackslash ? `\u0000${sql}` : sql;
