@@ -46,6 +46,7 @@ typecheck: deps
 
 crds: build
 	$(NODE) dist/api/generate-crds.js crds
+	cp crds/*.yaml charts/agentgate/crds/  # the chart ships them; test/helm checks they match
 
 # Lint and types first (cheap, and a failure there is cheaper to read), then the
 # tests; the last line printed is `N passed, N failed, N skipped`.

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { pino } from 'pino';
 import { agError } from '../common/errors.js';
 import { ensureCertificates, FILES, NO_PUBLISHER } from '../webhook/certs.js';
-import { DEFAULT_CONFIG, type InjectConfig, injectConfig } from '../webhook/config.js';
+import { DEFAULT_CONFIG, type InjectConfig, injectConfig, type Resources } from '../webhook/config.js';
 import { startWebhookServer } from '../webhook/server.js';
 import { filePolicies, NO_EVENTS, NO_NAMESPACE_LOOKUP } from '../webhook/sources.js';
 import { type FlagSpec, type FlagValues, flagHelp, list, parseFlags, required, str } from './args.js';
@@ -127,6 +127,25 @@ export const FLAGS: readonly FlagSpec[] = [
     placeholder: 'AUD',
     description: "audience of the sidecar's projected service-account token",
   },
+  {
+    name: 'sidecar-resources',
+    type: 'string',
+    placeholder: 'JSON',
+    description: 'the sidecar\'s resources: {"requests":{"cpu":"50m"},"limits":{"memory":"256Mi"}}',
+  },
+  {
+    name: 'init-resources',
+    type: 'string',
+    placeholder: 'JSON',
+    description: "the init step's resources, as above",
+  },
+  {
+    name: 'excluded-namespaces',
+    type: 'string',
+    multiple: true,
+    placeholder: 'NS',
+    description: `namespaces never injected (default ${DEFAULT_CONFIG.excludedNamespaces.join(',')})`,
+  },
   { name: 'log-level', type: 'string', default: 'info', placeholder: 'LEVEL', description: 'pino log level' },
 ];
 
@@ -161,6 +180,35 @@ function oneOf<T extends string>(name: string, value: string, allowed: readonly 
   return value as T;
 }
 
+const QUANTITY = /^[0-9]+(\.[0-9]+)?(m|k|Ki|M|Mi|G|Gi|T|Ti)?$/;
+
+function resourcesFlag(name: string, text: string | undefined, fallback: Resources): Resources {
+  if (text === undefined || text.trim() === '') return fallback;
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch {
+    throw agError('AG_ERR_CLI_USAGE', `${COMMAND}: --${name}: not JSON`);
+  }
+  const out: { requests?: Record<string, string>; limits?: Record<string, string> } = {};
+  if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) {
+    throw agError('AG_ERR_CLI_USAGE', `${COMMAND}: --${name}: expected {"requests": {...}, "limits": {...}}`);
+  }
+  for (const [section, v] of Object.entries(raw)) {
+    if ((section !== 'requests' && section !== 'limits') || v === null || typeof v !== 'object') {
+      throw agError('AG_ERR_CLI_USAGE', `${COMMAND}: --${name}: unexpected '${section}'`);
+    }
+    const entries = Object.entries(v as Record<string, unknown>).map(([k, q]) => {
+      const qs = String(q);
+      if (!QUANTITY.test(qs))
+        throw agError('AG_ERR_CLI_USAGE', `${COMMAND}: --${name}: ${section}.${k}: not a quantity: '${qs}'`);
+      return [k, qs] as const;
+    });
+    if (entries.length > 0) out[section] = Object.fromEntries(entries);
+  }
+  return out;
+}
+
 /** The injection configuration the flags describe. */
 export function configFromFlags(values: FlagValues): InjectConfig {
   const uid = id('proxy-uid', str(values, 'proxy-uid') ?? String(DEFAULT_CONFIG.proxyUid));
@@ -168,7 +216,19 @@ export function configFromFlags(values: FlagValues): InjectConfig {
   const cm = str(values, 'sidecar-policy-configmap');
   const otlp = str(values, 'otlp-endpoint');
   const aud = str(values, 'oidc-audience');
+  const excluded = list(values, 'excluded-namespaces');
   return injectConfig({
+    sidecarResources: resourcesFlag(
+      'sidecar-resources',
+      str(values, 'sidecar-resources'),
+      DEFAULT_CONFIG.sidecarResources,
+    ),
+    initResources: resourcesFlag(
+      'init-resources',
+      str(values, 'init-resources'),
+      DEFAULT_CONFIG.initResources,
+    ),
+    excludedNamespaces: excluded.length > 0 ? excluded : DEFAULT_CONFIG.excludedNamespaces,
     sidecarImage: required(COMMAND, values, 'sidecar-image'),
     imagePullPolicy: oneOf('image-pull-policy', str(values, 'image-pull-policy') ?? 'IfNotPresent', [
       'Always',
