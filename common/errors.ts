@@ -119,6 +119,9 @@ export const ERRORS = {
   },
   AG_ERR_INTERCEPT_ORIGINAL_DST: { ...CONFIG, message: 'cannot read the original destination: %s' },
   AG_ERR_IPTABLES_FAILED: { ...CONFIG, message: 'iptables: %s' },
+  // audit
+  AG_ERR_AUDIT_UNAVAILABLE: { ...UNAVAILABLE, message: 'agentgate: audit trail unavailable: %s' },
+  AG_ERR_AUDIT_CORRUPT: { ...CONFIG, message: 'audit data unreadable: %s' },
   // webhook: what the API server (and kubectl) sees for a bad request or setup
   AG_ERR_WEBHOOK_BAD_REVIEW: { ...USAGE, message: 'agentgate webhook: %s' },
   AG_ERR_WEBHOOK_TLS: { ...CONFIG, message: 'agentgate webhook: TLS: %s' },

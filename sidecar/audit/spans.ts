@@ -1,0 +1,228 @@
+// From audit events to span records: one trace per session (trace id = session
+// id), a root `agentgate.session` span, one `agentgate.command` child per
+// command. OpenTelemetry semantic-convention attributes first, `agentgate.*` for
+// the rest. Pure: ids and the clock come from the caller.
+
+import { CHAIN_HASH, CHAIN_INDEX, CHAIN_LENGTH, genesisHash, linkHash } from './chain.js';
+import type { DecodedCommand } from './event-codec.js';
+import type { SessionAuth, SessionEnd, SessionStart } from './events.js';
+import {
+  type Attrs,
+  COMMAND_SPAN,
+  msToNs,
+  SESSION_SPAN,
+  SPAN_KIND,
+  type SpanLinkRecord,
+  type SpanRecord,
+  STATUS,
+} from './span-record.js';
+
+const DB_SYSTEM: Readonly<Record<string, string>> = {
+  postgres: 'postgresql',
+  mysql: 'mysql',
+  redis: 'redis',
+};
+
+/** What the worker remembers about an open session (also checkpointed to the spool). */
+export interface SessionState {
+  start: SessionStart;
+  auth?: SessionAuth;
+  rootSpanId: string;
+  /** Hash of the last link (the genesis value before any command). */
+  lastHash: string;
+  /** Command spans chained so far. */
+  chained: number;
+  /** Latest end time seen (ms), for a session closed without its end event. */
+  lastSeenMs: number;
+}
+
+export function openSession(start: SessionStart, rootSpanId: string): SessionState {
+  return {
+    start,
+    rootSpanId,
+    lastHash: genesisHash(start.sessionId),
+    chained: 0,
+    lastSeenMs: start.startedAt,
+  };
+}
+
+/** Stand-in start for a command whose session start never reached the worker. */
+export function unknownStart(sessionId: string, at: number): SessionStart {
+  return {
+    sessionId,
+    startedAt: at,
+    protocol: 'postgres',
+    target: '',
+    serverAddress: '',
+    serverPort: 0,
+    clientAddress: '',
+    clientPort: 0,
+    namespace: '',
+    podName: '',
+  };
+}
+
+function connectionAttrs(a: Attrs, s: SessionStart): void {
+  a['agentgate.session.id'] = s.sessionId;
+  a['agentgate.protocol'] = s.protocol;
+  if (s.target !== '') a['agentgate.target'] = s.target;
+  const db = DB_SYSTEM[s.protocol];
+  if (db !== undefined) a['db.system.name'] = db;
+  if (s.serverAddress !== '') a['server.address'] = s.serverAddress;
+  if (s.serverPort > 0) a['server.port'] = s.serverPort;
+  if (s.clientAddress !== '') a['client.address'] = s.clientAddress;
+  if (s.clientPort > 0) a['client.port'] = s.clientPort;
+}
+
+function identityAttrs(a: Attrs, auth: SessionAuth | undefined, full: boolean): void {
+  if (auth === undefined) return;
+  if (auth.database !== undefined && auth.database !== '') a['db.namespace'] = auth.database;
+  const id = auth.identity;
+  if (id === undefined || !auth.ok) return;
+  a['enduser.id'] = id.subject;
+  a['agentgate.identity.groups'] = [...id.groups];
+  if (!full) return;
+  a['agentgate.identity.kind'] = id.kind;
+  if (id.issuer !== '') a['agentgate.identity.issuer'] = id.issuer;
+  if (id.tokenId !== undefined) a['agentgate.identity.token_id'] = id.tokenId;
+  if (id.workload !== undefined) {
+    a['agentgate.identity.workload'] = `${id.workload.namespace}/${id.workload.serviceAccount}`;
+  }
+}
+
+/** Parses a W3C traceparent; undefined when malformed or all-zero. */
+export function parseTraceparent(tp: string): SpanLinkRecord | undefined {
+  const m = /^([0-9a-f]{2})-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})$/.exec(tp.trim().toLowerCase());
+  if (m === null || m[1] === 'ff') return undefined;
+  const traceId = m[2]!;
+  const spanId = m[3]!;
+  if (/^0+$/.test(traceId) || /^0+$/.test(spanId)) return undefined;
+  return { traceId, spanId, attributes: { 'agentgate.link.source': 'traceparent' } };
+}
+
+function entityKey(name: string): string {
+  // `column:ssn` -> agentgate.masked.column.ssn; EMAIL_ADDRESS -> agentgate.masked.email_address
+  return `agentgate.masked.${name.replace(/^column:/, 'column.').toLowerCase()}`;
+}
+
+/** Builds the command span, links it into the session's chain and advances the state. */
+export function commandSpan(st: SessionState, e: DecodedCommand, spanId: string): SpanRecord {
+  const a: Attrs = {};
+  connectionAttrs(a, st.start);
+  identityAttrs(a, st.auth, false);
+  a['agentgate.command.seq'] = e.seq;
+  const http = st.start.protocol === 'http';
+  if (!http) a['db.query.text'] = e.text;
+  if (e.textTruncatedFrom !== undefined) a['agentgate.query.truncated_from'] = e.textTruncatedFrom;
+  const ops = e.operations;
+  if (ops.length === 1) a['db.operation.name'] = ops[0]!;
+  else if (ops.length > 1)
+    a['db.operation.name'] = ops.every((o) => o === ops[0]) ? `BATCH ${ops[0]}` : 'BATCH';
+  if (ops.length > 0) a['agentgate.operations'] = [...ops];
+  if (e.tables.length === 1 && !http) a['db.collection.name'] = e.tables[0]!;
+  if (e.tables.length > 0) a['agentgate.tables'] = [...e.tables];
+  if (e.httpMethod !== undefined) a['http.request.method'] = e.httpMethod;
+  if (e.urlPath !== undefined) a['url.path'] = e.urlPath;
+  if (e.httpStatus !== undefined) a['http.response.status_code'] = e.httpStatus;
+  a['agentgate.decision'] = e.decision;
+  if (e.policy !== '') a['agentgate.policy'] = e.policy;
+  if (e.rule !== '') a['agentgate.rule'] = e.rule;
+  if (e.approvalName !== undefined) a['agentgate.approval.name'] = e.approvalName;
+  if (e.approver !== undefined) a['agentgate.approval.approver'] = e.approver;
+  if (e.rows !== undefined) a['agentgate.rows'] = e.rows;
+  if (e.bytes !== undefined) a['agentgate.bytes'] = e.bytes;
+  if (e.masked !== undefined) {
+    let total = 0;
+    for (const [k, n] of Object.entries(e.masked)) {
+      a[entityKey(k)] = n;
+      total += n;
+    }
+    a['agentgate.masked.count'] = total;
+  }
+  if (e.errorCode !== undefined) a['error.type'] = e.errorCode;
+  if (e.error !== undefined) a['agentgate.error'] = e.error;
+  const failed = e.decision === 'deny' || e.decision === 'error' || e.errorCode !== undefined;
+  const link = e.traceparent === undefined ? undefined : parseTraceparent(e.traceparent);
+  const endMs = e.startedAt + e.durationUs / 1000;
+  const startNs = msToNs(e.startedAt);
+  a[CHAIN_INDEX] = st.chained + 1;
+  const span: SpanRecord = {
+    traceId: st.start.sessionId,
+    spanId,
+    parentSpanId: st.rootSpanId,
+    name: COMMAND_SPAN,
+    kind: SPAN_KIND.CLIENT,
+    startNs,
+    endNs: startNs + BigInt(Math.max(0, Math.round(e.durationUs * 1000))),
+    attributes: a,
+    status: failed
+      ? { code: STATUS.ERROR, message: e.error ?? e.decision }
+      : { code: STATUS.UNSET, message: '' },
+    links: link === undefined ? [] : [link],
+    events: [],
+  };
+  const hash = linkHash(st.lastHash, span);
+  a[CHAIN_HASH] = hash;
+  st.lastHash = hash;
+  st.chained++;
+  if (endMs > st.lastSeenMs) st.lastSeenMs = endMs;
+  return span;
+}
+
+/**
+ * The root span, built when the session ends. `end` is undefined when the
+ * session never reported its end (sidecar stopped or restarted): the span then
+ * ends at the last thing seen and says why.
+ */
+export function sessionSpan(st: SessionState, end: SessionEnd | undefined, reason?: string): SpanRecord {
+  const s = st.start;
+  const a: Attrs = {};
+  connectionAttrs(a, s);
+  if (s.namespace !== '') a['k8s.namespace.name'] = s.namespace;
+  if (s.podName !== '') a['k8s.pod.name'] = s.podName;
+  const auth = st.auth;
+  a['agentgate.auth.result'] = auth === undefined ? 'none' : auth.ok ? 'ok' : 'refused';
+  if (auth !== undefined && !auth.ok) {
+    if (auth.errorCode !== undefined) a['agentgate.auth.error.code'] = auth.errorCode;
+    if (auth.error !== undefined) a['agentgate.auth.error'] = auth.error;
+  }
+  identityAttrs(a, auth, true);
+  const events: SpanRecord['events'][number][] = [
+    { name: 'agentgate.connect', timeNs: msToNs(s.startedAt), attributes: {} },
+  ];
+  if (auth !== undefined) {
+    const ea: Attrs = { 'agentgate.auth.result': auth.ok ? 'ok' : 'refused' };
+    if (auth.errorCode !== undefined) ea['error.type'] = auth.errorCode;
+    events.push({ name: 'agentgate.auth', timeNs: msToNs(auth.at), attributes: ea });
+  }
+  let endMs = st.lastSeenMs;
+  let error: string | undefined = reason;
+  if (end !== undefined) {
+    endMs = Math.max(end.endedAt, s.startedAt);
+    a['agentgate.session.commands'] = end.commands;
+    a['agentgate.session.bytes_in'] = end.bytesIn;
+    a['agentgate.session.bytes_out'] = end.bytesOut;
+    if (end.error !== undefined) error = end.error;
+  } else {
+    a['agentgate.session.incomplete'] = true;
+  }
+  if (error !== undefined) a['agentgate.session.error'] = error;
+  if (auth !== undefined && !auth.ok && error === undefined) error = auth.error ?? 'authentication refused';
+  a[CHAIN_LENGTH] = st.chained;
+  const span: SpanRecord = {
+    traceId: s.sessionId,
+    spanId: st.rootSpanId,
+    parentSpanId: '',
+    name: SESSION_SPAN,
+    kind: SPAN_KIND.SERVER,
+    startNs: msToNs(s.startedAt),
+    endNs: msToNs(endMs),
+    attributes: a,
+    status:
+      error === undefined ? { code: STATUS.UNSET, message: '' } : { code: STATUS.ERROR, message: error },
+    links: [],
+    events,
+  };
+  a[CHAIN_HASH] = linkHash(st.lastHash, span);
+  return span;
+}

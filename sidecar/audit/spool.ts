@@ -1,0 +1,365 @@
+// The durable spool under the exporter: append-only segment files in one
+// directory, records removed only once the collector has acknowledged them.
+//
+// Segment `seg-<16 digits>.log` holds records [u32 payload length][u32 CRC-32 of
+// payload][u8 kind][u32 span count][payload]. Kind 1 is one OTLP
+// ExportTraceServiceRequest (protobuf); kind 2 is a JSON checkpoint of open
+// sessions, read back after a restart and never exported. Protobuf lets us send
+// several records as one request by concatenation: repeated fields merge.
+//
+// `ack` holds "<segment> <offset>": everything before it has been acknowledged.
+// It is rewritten (write + rename, no fsync) after each acknowledged request, so
+// a power loss can resend a request (at least once) but never lose one.
+// Fully acknowledged segments are deleted; the total size of the segment files
+// stays under maxBytes (block: the caller waits; drop-oldest: oldest segments go).
+// Runs in the audit worker only: synchronous file calls are fine there.
+
+import {
+  closeSync,
+  fsyncSync,
+  ftruncateSync,
+  mkdirSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  readSync,
+  renameSync,
+  rmSync,
+  writeFileSync,
+  writeSync,
+} from 'node:fs';
+import { join } from 'node:path';
+import { crc32 } from 'node:zlib';
+
+export const REC_SPANS = 1;
+export const REC_CHECKPOINT = 2;
+export const RECORD_HEADER = 13;
+const SEG_RE = /^seg-(\d{16})\.log$/;
+
+export interface SpoolRecord {
+  readonly kind: number;
+  readonly spans: number;
+  readonly payload: Uint8Array;
+}
+
+interface RecordRef {
+  readonly seg: number;
+  readonly offset: number;
+  readonly size: number;
+  readonly spans: number;
+}
+
+interface Segment {
+  readonly n: number;
+  size: number;
+}
+
+export interface SpoolOptions {
+  readonly dir: string;
+  readonly maxBytes: number;
+  /** Segment size before rotation; capped at maxBytes/8 so a reclaim always frees room. */
+  readonly segmentBytes?: number;
+  /** `batch`: fsync after every append (group commit; the default). `never`: leave it to the kernel. */
+  readonly fsync?: 'batch' | 'never';
+}
+
+export interface ExportBatch {
+  readonly refs: readonly RecordRef[];
+  readonly body: Buffer;
+  readonly spans: number;
+}
+
+export function segName(n: number): string {
+  return `seg-${String(n).padStart(16, '0')}.log`;
+}
+
+export function listSegments(dir: string): number[] {
+  const out: number[] = [];
+  for (const f of readdirSync(dir)) {
+    const m = SEG_RE.exec(f);
+    if (m !== null) out.push(Number(m[1]));
+  }
+  return out.sort((a, b) => a - b);
+}
+
+/**
+ * Walks the valid records of one segment's bytes; returns the offset where valid
+ * data ends (a torn tail from a crash starts there).
+ */
+export function scanRecords(
+  buf: Buffer,
+  onRecord: (kind: number, spans: number, offset: number, payload: Buffer) => void,
+): number {
+  let off = 0;
+  while (off + RECORD_HEADER <= buf.length) {
+    const len = buf.readUInt32LE(off);
+    if (off + RECORD_HEADER + len > buf.length) break;
+    const payload = buf.subarray(off + RECORD_HEADER, off + RECORD_HEADER + len);
+    if (crc32(payload) !== buf.readUInt32LE(off + 4)) break;
+    onRecord(buf[off + 8]!, buf.readUInt32LE(off + 9), off, payload);
+    off += RECORD_HEADER + len;
+  }
+  return off;
+}
+
+export class Spool {
+  private readonly dir: string;
+  private readonly maxBytes: number;
+  private readonly segmentBytes: number;
+  private readonly fsync: boolean;
+  private readonly segments: Segment[] = [];
+  private readonly queue: RecordRef[] = [];
+  private queueHead = 0;
+  private fd = -1;
+  private total = 0;
+  private backlog = 0;
+  private ackSeg = 0;
+  private ackOff = 0;
+  private rotateHook: () => SpoolRecord | undefined = () => undefined;
+
+  constructor(opts: SpoolOptions) {
+    this.dir = opts.dir;
+    this.maxBytes = opts.maxBytes;
+    this.segmentBytes = Math.max(
+      4096,
+      Math.min(opts.segmentBytes ?? 16 << 20, Math.floor(opts.maxBytes / 8)),
+    );
+    this.fsync = (opts.fsync ?? 'batch') === 'batch';
+  }
+
+  /** Opens the directory, repairs a torn tail, rebuilds the backlog; checkpoints are handed back in order. */
+  open(onCheckpoint: (payload: Buffer) => void): void {
+    mkdirSync(this.dir, { recursive: true });
+    this.readAck();
+    for (const n of listSegments(this.dir)) {
+      const path = join(this.dir, segName(n));
+      const buf = readFileSync(path);
+      const end = scanRecords(buf, (kind, spans, offset, payload) => {
+        if (kind === REC_CHECKPOINT) onCheckpoint(payload);
+        else if (kind === REC_SPANS && (n > this.ackSeg || (n === this.ackSeg && offset >= this.ackOff))) {
+          this.queue.push({ seg: n, offset, size: RECORD_HEADER + payload.length, spans });
+          this.backlog += spans;
+        }
+      });
+      if (end < buf.length) {
+        // A record cut short by a crash: drop the partial bytes so appends stay parseable.
+        const fd = openSync(path, 'r+');
+        ftruncateSync(fd, end);
+        closeSync(fd);
+      }
+      this.segments.push({ n, size: end });
+      this.total += end;
+    }
+    this.reclaim();
+    const last = this.segments.at(-1);
+    if (last !== undefined) this.fd = openSync(join(this.dir, segName(last.n)), 'a');
+  }
+
+  /** Supplies the record written first in every new segment (open sessions' checkpoint). */
+  onRotate(hook: () => SpoolRecord | undefined): void {
+    this.rotateHook = hook;
+  }
+
+  usedBytes(): number {
+    return this.total;
+  }
+
+  backlogSpans(): number {
+    return this.backlog;
+  }
+
+  /** Frees acknowledged segments first; then whether `bytes` more fit under the limit. */
+  fits(bytes: number): boolean {
+    this.reclaim();
+    return this.total + bytes <= this.maxBytes;
+  }
+
+  /** Deletes the oldest segments until `bytes` fit; returns how many unsent spans went with them. */
+  dropOldest(bytes: number): number {
+    let dropped = 0;
+    // Bounded: each turn removes one segment; a record larger than the whole spool cannot be helped.
+    for (let turns = this.segments.length + 1; turns > 0 && !this.fits(bytes); turns--) {
+      const seg = this.segments[0];
+      if (seg === undefined) break;
+      if (this.segments.length === 1) this.rotate();
+      while (this.queueHead < this.queue.length && this.queue[this.queueHead]!.seg === seg.n) {
+        const r = this.queue[this.queueHead++]!;
+        dropped += r.spans;
+        this.backlog -= r.spans;
+      }
+      this.removeSegment(seg.n);
+      this.setAck(seg.n + 1, 0);
+    }
+    this.compactQueue();
+    return dropped;
+  }
+
+  /** Appends records in one write; fsyncs per policy. The caller checked `fits` first. */
+  append(records: readonly SpoolRecord[]): void {
+    if (this.fd < 0 || this.segments.at(-1)!.size >= this.segmentBytes) this.rotate();
+    this.write(records);
+  }
+
+  private write(records: readonly SpoolRecord[]): void {
+    let size = 0;
+    for (const r of records) size += RECORD_HEADER + r.payload.length;
+    const buf = Buffer.allocUnsafe(size);
+    const seg = this.segments.at(-1)!;
+    let off = 0;
+    for (const r of records) {
+      buf.writeUInt32LE(r.payload.length, off);
+      buf.writeUInt32LE(crc32(r.payload), off + 4);
+      buf[off + 8] = r.kind;
+      buf.writeUInt32LE(r.spans, off + 9);
+      buf.set(r.payload, off + RECORD_HEADER);
+      if (r.kind === REC_SPANS) {
+        this.queue.push({
+          seg: seg.n,
+          offset: seg.size + off,
+          size: RECORD_HEADER + r.payload.length,
+          spans: r.spans,
+        });
+        this.backlog += r.spans;
+      }
+      off += RECORD_HEADER + r.payload.length;
+    }
+    let done = 0;
+    while (done < size) done += writeSync(this.fd, buf, done, size - done);
+    if (this.fsync) fsyncSync(this.fd);
+    seg.size += size;
+    this.total += size;
+  }
+
+  private rotate(): void {
+    if (this.fd >= 0) closeSync(this.fd);
+    const n = (this.segments.at(-1)?.n ?? this.ackSeg) + 1;
+    this.fd = openSync(join(this.dir, segName(n)), 'a');
+    this.segments.push({ n, size: 0 });
+    if (this.fsync) this.syncDir();
+    const cp = this.rotateHook();
+    if (cp !== undefined) this.write([cp]);
+  }
+
+  /** The oldest unacknowledged records, concatenated into one request body of at most maxBytes (at least one record). */
+  takeBatch(maxBytes: number): ExportBatch | undefined {
+    if (this.queueHead >= this.queue.length) return undefined;
+    const refs: RecordRef[] = [];
+    let size = 0;
+    let spans = 0;
+    for (let i = this.queueHead; i < this.queue.length; i++) {
+      const r = this.queue[i]!;
+      if (refs.length > 0 && size + r.size - RECORD_HEADER > maxBytes) break;
+      refs.push(r);
+      size += r.size - RECORD_HEADER;
+      spans += r.spans;
+    }
+    const body = Buffer.allocUnsafe(size);
+    let off = 0;
+    let fd = -1;
+    let fdSeg = -1;
+    try {
+      for (const r of refs) {
+        if (r.seg !== fdSeg) {
+          if (fd >= 0) closeSync(fd);
+          fd = openSync(join(this.dir, segName(r.seg)), 'r');
+          fdSeg = r.seg;
+        }
+        const len = r.size - RECORD_HEADER;
+        readSync(fd, body, off, len, r.offset + RECORD_HEADER);
+        off += len;
+      }
+    } finally {
+      if (fd >= 0) closeSync(fd);
+    }
+    return { refs, body, spans };
+  }
+
+  /** The collector took the batch: forget its records and move the ack pointer past them. */
+  ack(batch: ExportBatch): void {
+    for (const r of batch.refs) {
+      if (this.queue[this.queueHead] !== r) continue; // dropped meanwhile (drop-oldest)
+      this.queueHead++;
+      this.backlog -= r.spans;
+      this.setAck(r.seg, r.offset + r.size);
+    }
+    this.compactQueue();
+    this.reclaim();
+  }
+
+  close(): void {
+    if (this.fd >= 0) {
+      if (this.fsync) fsyncSync(this.fd);
+      closeSync(this.fd);
+      this.fd = -1;
+    }
+  }
+
+  private compactQueue(): void {
+    if (this.queueHead > 1024 && this.queueHead * 2 > this.queue.length) {
+      this.queue.splice(0, this.queueHead);
+      this.queueHead = 0;
+    }
+  }
+
+  /** Deletes segments wholly before the ack pointer; rotates away from a fully acknowledged active segment. */
+  private reclaim(): void {
+    const next = this.queue[this.queueHead];
+    // Everything in segments before `firstNeeded` has been acknowledged.
+    const firstNeeded = next === undefined ? Number.POSITIVE_INFINITY : next.seg;
+    while (this.segments.length > 1 && this.segments[0]!.n < firstNeeded)
+      this.removeSegment(this.segments[0]!.n);
+    const only = this.segments[0];
+    if (
+      this.segments.length === 1 &&
+      only !== undefined &&
+      only.n < firstNeeded &&
+      only.size > 0 &&
+      this.total > this.maxBytes / 2
+    ) {
+      this.rotate();
+      this.removeSegment(only.n);
+    }
+  }
+
+  private removeSegment(n: number): void {
+    const i = this.segments.findIndex((s) => s.n === n);
+    if (i < 0) return;
+    this.total -= this.segments[i]!.size;
+    this.segments.splice(i, 1);
+    rmSync(join(this.dir, segName(n)), { force: true });
+  }
+
+  private setAck(seg: number, off: number): void {
+    this.ackSeg = seg;
+    this.ackOff = off;
+    const tmp = join(this.dir, 'ack.tmp');
+    writeFileSync(tmp, `${seg} ${off}\n`);
+    renameSync(tmp, join(this.dir, 'ack'));
+  }
+
+  private readAck(): void {
+    try {
+      const [seg, off] = readFileSync(join(this.dir, 'ack'), 'utf8').trim().split(' ').map(Number);
+      if (Number.isSafeInteger(seg) && Number.isSafeInteger(off)) {
+        this.ackSeg = seg!;
+        this.ackOff = off!;
+      }
+    } catch {
+      // no ack file yet: nothing acknowledged
+    }
+  }
+
+  private syncDir(): void {
+    try {
+      const fd = openSync(this.dir, 'r');
+      fsyncSync(fd);
+      closeSync(fd);
+    } catch {
+      // some file systems refuse fsync on directories; the data fsyncs still hold
+    }
+  }
+
+  segmentCount(): number {
+    return this.segments.length;
+  }
+}
