@@ -51,6 +51,15 @@ describe('classifyPostgres', () => {
     expect(classifyPostgres(sql, { standardConformingStrings: false }).operations).toEqual(['UNKNOWN']);
   });
 
+  it('keeps classifying E, dollar-quoted and backslash-free strings when standard_conforming_strings is off', () => {
+    const off = { standardConformingStrings: false };
+    expect(classifyPostgres("SELECT E'a\\'' ; DELETE FROM t", off).operations).toEqual(['SELECT', 'DELETE']);
+    expect(classifyPostgres('SELECT $$a\\$$ FROM t', off).operations).toEqual(['SELECT']);
+    expect(classifyPostgres("SELECT 'plain' FROM t -- a \\ in a comment", off).operations).toEqual([
+      'SELECT',
+    ]);
+  });
+
   it('classifies a statement nested past the stack as UNKNOWN and keeps working', () => {
     for (const depth of [3000, 20000]) {
       const deep = `SELECT ${'f('.repeat(depth)}1${')'.repeat(depth)}`;

@@ -4,7 +4,7 @@
 // Every statement of a multi-statement query is classified on its own; results
 // are cached per distinct text.
 
-import { loadModule, parseSync } from 'libpg-query';
+import { loadModule, parseSync, scanSync } from 'libpg-query';
 import { agError } from '../../../common/errors.js';
 import {
   type Classification,
@@ -34,7 +34,7 @@ export interface PostgresOptions {
    * The session's standard_conforming_strings (reported by the server in
    * ParameterStatus). When off, a backslash in a plain '...' string escapes
    * the next character, which libpg-query (always on) would read differently;
-   * such statements are classified UNKNOWN instead of guessed.
+   * statements with such a string are classified UNKNOWN instead of guessed.
    */
   readonly standardConformingStrings?: boolean;
 }
@@ -45,9 +45,9 @@ const cache = new LruCache<Classification>(CACHE_ENTRIES, CACHE_CHARS);
 export function classifyPostgres(sql: string, options?: PostgresOptions): Classification {
   if (sql.length > MAX_STATEMENT_CHARS)
     throw agError('AG_ERR_CLASSIFY_TOO_LARGE', sql.length, MAX_STATEMENT_CHARS);
-  if (options?.standardConformingStrings === false && hasBackslash(sql)) {
+  if (options?.standardConformingStrings === false && readsDifferentlyWithoutScs(sql)) {
     return classification([
-      unknownStatement('backslash in a query while standard_conforming_strings is off'),
+      unknownStatement("a '...' string with a backslash while standard_conforming_strings is off"),
     ]);
   }
   const hit = cache.get(sql);
@@ -98,6 +98,20 @@ function classifyRaw(raw: Json): StatementClass {
   return st;
 }
 
-function hasBackslash(sql: string): boolean {
-  return sql.includes('\\');
+/**
+ * With standard_conforming_strings off, a backslash in a plain '...' string
+ * escapes the next character, so the server may end the string elsewhere than
+ * libpg-query (always on) does. Everything before the first such string reads
+ * the same in both modes, so scanning in on-mode finds it. E'', $$ and U&''
+ * strings read the same either way.
+ */
+function readsDifferentlyWithoutScs(sql: string): boolean {
+  if (!sql.includes('\\')) return false;
+  let tokens: { text: string; tokenName: string }[];
+  try {
+    tokens = scanSync(sql).tokens;
+  } catch {
+    return true;
+  }
+  return tokens.some((t) => t.tokenName === 'SCONST' && t.text.startsWith("'") && t.text.includes('\\'));
 }
