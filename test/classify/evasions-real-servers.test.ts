@@ -62,6 +62,21 @@ describe('PostgreSQL runs what classifyPostgres reports', () => {
     expect(await exists('t4')).toBe(true);
   });
 
+  it('with standard_conforming_strings off a backslash ends a string early; the classifier refuses the text', async () => {
+    await c.query('CREATE TABLE t6 (id int)');
+    // On: one string holding x\'' ; DROP ... Off: 'x\'' is x' and the DROP runs.
+    const sql = "SELECT 'x\\'' ; DROP TABLE t6; --'";
+    expect(classifyPostgres(sql).operations).toEqual(['SELECT']);
+    expect(classifyPostgres(sql, { standardConformingStrings: false }).operations).toEqual(['UNKNOWN']);
+    await c.query('SET standard_conforming_strings = off');
+    try {
+      await c.query(sql);
+    } finally {
+      await c.query('SET standard_conforming_strings = on');
+    }
+    expect(await exists('t6')).toBe(false);
+  });
+
   it('a DROP after a statement on the same line runs, and is classified DROP', async () => {
     await c.query('CREATE TABLE t5 (id int)');
     const sql = "SELECT E'\\';' ; DROP TABLE t5";
@@ -138,6 +153,20 @@ describe('MariaDB runs what classifyMysql reports', () => {
     expect(classifyMysql(sql).tables).toEqual(['u3']);
     const [rows] = await c.query(sql);
     expect((rows as { v: number }[])[0]!.v).toBe(2);
+  });
+
+  it('under NO_BACKSLASH_ESCAPES a backslash ends a string early, and the classifier told so sees the DROP', async () => {
+    await c.query('CREATE TABLE u7 (id INT)');
+    const sql = "SELECT 'a\\'; DROP TABLE u7; -- '";
+    expect(classifyMysql(sql).operations).toEqual(['SELECT']);
+    expect(classifyMysql(sql, { noBackslashEscapes: true }).operations).toEqual(['SELECT', 'DROP']);
+    await c.query("SET SESSION sql_mode = 'NO_BACKSLASH_ESCAPES'");
+    try {
+      await c.query(sql);
+    } finally {
+      await c.query('SET SESSION sql_mode = DEFAULT');
+    }
+    expect(await exists('u7')).toBe(false);
   });
 
   it('a DROP inside a string runs nothing, and is not classified DROP', async () => {
