@@ -28,7 +28,6 @@ const SIMPLE_OPS: Readonly<Record<string, string>> = {
   CopyStmt: 'COPY',
   CallStmt: 'CALL',
   TransactionStmt: 'TRANSACTION',
-  VariableSetStmt: 'SET',
   ConstraintsSetStmt: 'SET',
   VariableShowStmt: 'SHOW',
   ExplainStmt: 'EXPLAIN',
@@ -222,6 +221,14 @@ export class StatementWalker {
       case 'VacuumStmt':
         this.#op(b['is_vacuumcmd'] === true ? 'VACUUM' : 'ANALYZE');
         break;
+      case 'VariableSetStmt': {
+        this.#op('SET');
+        // Changing the role changes every privilege after it: its own operation,
+        // so a rule allowing SET (search_path, timezone) does not allow it.
+        const name = str(b['name'])?.toLowerCase();
+        if (name === 'role' || name === 'session_authorization') this.#op('ROLE');
+        break;
+      }
       case 'FetchStmt':
         this.#op(b['ismove'] === true ? 'MOVE' : 'FETCH');
         break;
