@@ -166,7 +166,9 @@ export class StatementWalker {
         this.#op('DO');
         return;
       case 'SelectStmt':
-        this.#op('SELECT');
+        // A VALUES list feeding another statement (INSERT ... VALUES) reads
+        // nothing; on its own, `VALUES (1)` is a query like SELECT.
+        if (b['valuesLists'] === undefined || this.ops.size === 0) this.#op('SELECT');
         // SELECT ... INTO creates a table; FOR UPDATE/SHARE takes row locks.
         if (b['intoClause'] !== undefined) this.#op('CREATE');
         if (b['lockingClause'] !== undefined) this.#op('LOCK');
