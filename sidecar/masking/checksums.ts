@@ -111,8 +111,18 @@ for (const [code, spec] of Object.entries(countrySpecs)) {
   }
 }
 
-export function ibanLength(country: string): number | undefined {
-  return IBAN_COUNTRIES.get(country)?.length;
+/** IBAN length by country, indexed by the two letters (A-Z each): no string is made per candidate. */
+const IBAN_LENGTH_BY_CODE = new Uint8Array(26 * 26);
+for (const [code, spec] of IBAN_COUNTRIES) {
+  IBAN_LENGTH_BY_CODE[(code.charCodeAt(0) - 65) * 26 + code.charCodeAt(1) - 65] = spec.length;
+}
+
+/** The IBAN length for the country whose letters (either case) start at `i`, or 0. */
+export function ibanLengthAt(s: string, i: number): number {
+  const a = (s.charCodeAt(i) & ~0x20) - 65;
+  const b = (s.charCodeAt(i + 1) & ~0x20) - 65;
+  if (a < 0 || a > 25 || b < 0 || b > 25) return 0;
+  return IBAN_LENGTH_BY_CODE[a * 26 + b]!;
 }
 
 /** IBAN (upper case, no spaces): registry length and BBAN format, mod 97 = 1, national check digits. */

@@ -74,20 +74,18 @@ function urlEnd(s: string, i: number): number {
 }
 
 /** File extensions that follow '@' in names like `icon@2x.png`; no TLD looks like them. */
-const NOT_TLDS = new Set([
-  'png',
-  'jpg',
-  'jpeg',
-  'gif',
-  'svg',
-  'webp',
-  'css',
-  'js',
-  'ts',
-  'map',
-  'txt',
-  'log',
-]);
+const NOT_TLDS = ['png', 'jpg', 'jpeg', 'gif', 'svg', 'webp', 'css', 'js', 'ts', 'map', 'txt', 'log'];
+
+/** Compares without allocating: this runs for every e-mail candidate. */
+function isFileExtension(s: string, start: number, end: number): boolean {
+  const len = end - start;
+  next: for (const ext of NOT_TLDS) {
+    if (ext.length !== len) continue;
+    for (let k = 0; k < len; k++) if ((s.charCodeAt(start + k) | 0x20) !== ext.charCodeAt(k)) continue next;
+    return true;
+  }
+  return false;
+}
 
 /**
  * Domain after '@' at `i`: dot-separated labels, the last one a 2-24 letter
@@ -118,7 +116,7 @@ function domainEnd(s: string, i: number): number {
   const tldLen = j - lastLabelStart;
   if (tldLen < 2 || tldLen > 24) return -1;
   for (let k = lastLabelStart; k < j; k++) if ((clsAt(s, k) & (UPPER | LOWER)) === 0) return -1;
-  if (tldLen <= 4 && NOT_TLDS.has(s.slice(lastLabelStart, j).toLowerCase())) return -1;
+  if (tldLen <= 4 && isFileExtension(s, lastLabelStart, j)) return -1;
   return j;
 }
 

@@ -4,7 +4,7 @@
 // characters fit; a word no recognizer claims is skipped whole. Findings go
 // into a reused Matches buffer, in order and never overlapping.
 
-import { ALNUM, CLS, clsAt, DIGIT, HEXL, LOWER, runEnd, UPPER, WORD } from './char-class.js';
+import { ALNUM, CLS, clsAt, DIGIT, HEXL, runEnd, WORD } from './char-class.js';
 import { Ctx, E } from './entities.js';
 import type { Matches } from './matches.js';
 import { email, ipv6, mac, urlWithCredentials } from './network.js';
@@ -277,8 +277,24 @@ function letterCandidate(s: string, i: number, c: number, we: number, lw: number
   if (f & LW_GH && (c1 === 104 || c1 === 105)) return true;
   if (f & LW_SLACK && (c1 === 111 || c1 === 97)) return true;
   if (f & LW_HEX && we - i <= 4 && (next === 58 || next === 45 || next === 46)) return true;
-  if (f & LW_KEY && (next === 95 || assignmentFollows(s, we))) return true;
+  if (f & LW_KEY && keyPrefix(c | 0x20, c1 | 0x20) && (next === 95 || assignmentFollows(s, we))) return true;
   return false;
+}
+
+/** First two letters of the SECRET_KEYS (pa pw se cl ap ac au), lower-cased. */
+function keyPrefix(l0: number, l1: number): boolean {
+  switch (l0) {
+    case 112: // p: password, passwd, pass, passphrase, pwd
+      return l1 === 97 || l1 === 119;
+    case 115: // s: secret
+      return l1 === 101;
+    case 99: // c: client_secret
+      return l1 === 108;
+    case 97: // a: api_key, apikey, access_token, auth_token
+      return l1 === 112 || l1 === 99 || l1 === 117;
+    default:
+      return false;
+  }
 }
 
 /** `key=`, `key:`, `"key": ` — checked before the key is read, so ordinary words cost nothing. */

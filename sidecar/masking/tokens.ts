@@ -5,7 +5,7 @@
 // right first characters.
 
 import { ALNUM, boundaryAfter, clsAt, DIGIT, LOWER, runEnd, UPPER, WORD } from './char-class.js';
-import { base58CheckValid, bech32Valid, ibanLength, ibanValid, isBase58Char } from './checksums.js';
+import { base58CheckValid, bech32Valid, ibanLengthAt, ibanValid, isBase58Char } from './checksums.js';
 
 const LETTER = UPPER | LOWER;
 const IBAN_CHAR = UPPER | LOWER | DIGIT;
@@ -19,8 +19,8 @@ export function iban(s: string, i: number): number {
   ) {
     return -1;
   }
-  const want = ibanLength(s.slice(i, i + 2).toUpperCase());
-  if (want === undefined) return -1;
+  const want = ibanLengthAt(s, i);
+  if (want === 0) return -1;
   let j = i;
   let got = 0;
   let spaced = false;
