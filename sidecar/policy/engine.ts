@@ -16,10 +16,10 @@
 
 import type { Action, AgentPolicy, MaskingRule, Protocol, Review, Target } from '../../api/types.js';
 import type { Identity } from '../identity/identity.js';
+import { compilePathTemplate } from './classify/path-template.js';
 import type { Command, StatementClass } from './command.js';
 import { DEFAULT_RULE, type Decision } from './decision.js';
 import {
-  compilePathTemplate,
   compileSelector,
   compileSubjects,
   compileTables,

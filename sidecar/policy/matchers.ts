@@ -133,32 +133,3 @@ export function compileTables(patterns: readonly string[]): (protocol: Protocol)
   const plain = compilePlain(patterns);
   return (protocol) => (protocol === 'postgres' || protocol === 'mysql' ? sql : plain);
 }
-
-/**
- * HTTP path templates: `{name}` matches one non-empty segment, `**` as the last
- * segment matches the rest (zero or more segments), `*` inside a segment any
- * characters but `/`. The path must already be normalized by the classifier
- * (dot segments resolved, percent-decoding done), so `..` cannot climb past a template.
- */
-export function compilePathTemplate(template: string): Predicate<string> {
-  const segments = template.split('/').filter((s, i) => i > 0 || s !== '');
-  let body = '';
-  for (let i = 0; i < segments.length; i++) {
-    const seg = segments[i]!;
-    if (seg === '**' && i === segments.length - 1) {
-      body += '(?:/.*)?';
-      break;
-    }
-    const part = seg
-      .split(/(\{[^}/]+\}|\*)/)
-      .map((piece) => {
-        if (piece === '*') return '[^/]*';
-        if (/^\{[^}/]+\}$/.test(piece)) return '[^/]+';
-        return piece.replace(/[.+?^${}()|[\]\\]/g, '\\$&');
-      })
-      .join('');
-    body += `/${part}`;
-  }
-  const re = new RegExp(`^${body || '/'}/?$`);
-  return (path) => re.test(path);
-}

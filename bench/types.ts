@@ -1,0 +1,6 @@
+export interface BenchResult {
+  readonly name: string;
+  readonly unit: string;
+  readonly value: number;
+  readonly note?: string;
+}
