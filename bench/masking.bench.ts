@@ -48,7 +48,7 @@ function luhn(digits: string): boolean {
   let sum = 0;
   for (let i = 0; i < digits.length; i++) {
     let d = digits.charCodeAt(digits.length - 1 - i) - 48;
-    if (i % 2 === 1 && (d *= 2) > 9) d -= 9;
+    if (i % 2 === 1) d = d * 2 > 9 ? d * 2 - 9 : d * 2;
     sum += d;
   }
   return sum % 10 === 0;

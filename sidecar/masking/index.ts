@@ -9,3 +9,4 @@ export {
   RowMasker,
 } from './masker.js';
 export { loadSqlScanner, maskMysqlLiterals, maskSqlLiterals } from './sql-literals.js';
+export { mysqlTextual, pgTextual } from './wire-types.js';
