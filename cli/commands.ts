@@ -64,15 +64,15 @@ export const COMMANDS: readonly CliCommand[] = [
   { name: 'deny', usage: 'deny NAME', summary: 'deny a paused command', run: notYet('deny') },
   {
     name: 'sessions',
-    usage: 'sessions list | show ID | verify ID [--from FILE|DIR]',
+    usage: 'sessions list | show ID | verify ID --from FILE|DIR [--json]',
     summary: 'read audited sessions from OTLP files or a spool',
-    run: notYet('sessions'),
+    run: async (argv) => (await import('./sessions.js')).run(argv),
   },
   {
     name: 'replay',
-    usage: 'replay ID [--from FILE|DIR]',
+    usage: 'replay ID --from FILE|DIR [--speed N | --realtime]',
     summary: 'replay a session as a timeline',
-    run: notYet('replay'),
+    run: async (argv) => (await import('./replay.js')).run(argv),
   },
 ];
 

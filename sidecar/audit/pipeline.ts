@@ -52,6 +52,9 @@ export class Pipeline {
   private readonly dirty = new Set<string>();
   private readonly ended = new Set<string>();
   private batch: SpanRecord[] = [];
+  /** Rough size of the batch (query texts dominate): a batch must fit the spool many times over. */
+  private batchBytes = 0;
+  private readonly maxBatchBytes: number;
   /** A serialized batch waiting for room in the spool (onFull: block). */
   private waiting: SpoolRecord[] | undefined;
   private lastFlush = 0;
@@ -81,6 +84,7 @@ export class Pipeline {
         ? undefined
         : new OtlpHttpClient(cfg.otlpEndpoint, cfg.exportTimeoutMs, cfg.otlpHeaders);
     this.backoff = cfg.retryMinMs;
+    this.maxBatchBytes = Math.min(1 << 20, Math.floor(cfg.maxSpoolBytes / 16));
   }
 
   /** Opens the spool; sessions a previous process left open get their root spans now. */
@@ -111,13 +115,17 @@ export class Pipeline {
     let n = 0;
     if (this.waiting === undefined) {
       const r = this.reader;
-      while (n < this.cfg.maxBatchSpans && r.next()) {
+      while (n < this.cfg.maxBatchSpans && this.batchBytes < this.maxBatchBytes && r.next()) {
         this.onEvent(now);
         n++;
       }
       r.release();
     }
-    if (this.batch.length >= this.cfg.maxBatchSpans || now - this.lastFlush >= this.cfg.flushMs) {
+    if (
+      this.batch.length >= this.cfg.maxBatchSpans ||
+      this.batchBytes >= this.maxBatchBytes ||
+      now - this.lastFlush >= this.cfg.flushMs
+    ) {
       this.flush();
       this.lastFlush = now;
     }
@@ -138,6 +146,7 @@ export class Pipeline {
         this.dirty.add(ev.e.sessionId);
         break;
       case Kind.Command:
+        this.batchBytes += 256 + ev.e.text.length;
         this.batch.push(commandSpan(this.session(ev.e.sessionId, ev.e.startedAt), ev.e, this.spanId()));
         this.dirty.add(ev.e.sessionId);
         break;
@@ -197,6 +206,7 @@ export class Pipeline {
       });
       this.stats[STAT.SPANS_SPOOLED]! += this.batch.length;
       this.batch = [];
+      this.batchBytes = 0;
     }
     const cp = this.checkpoint([...this.dirty], [...this.ended]);
     if (cp !== undefined) records.push(cp);

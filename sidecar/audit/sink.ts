@@ -73,6 +73,8 @@ export interface DurableAuditSink extends AuditSink {
    * and close, since it can no longer be audited.
    */
   whenWritable(): Promise<void>;
+  /** Resolves once the worker has opened the spool (and re-queued any backlog); events sent before are kept. */
+  ready(): Promise<void>;
   /** Resolves once everything recorded so far is in the spool (not yet necessarily exported). */
   flush(): Promise<void>;
   stats(): AuditStats;
@@ -104,6 +106,8 @@ class RingSink implements DurableAuditSink {
   private closed: Promise<void> | undefined = undefined;
   private onClosed: (() => void) | undefined = undefined;
   private failure: string | undefined = undefined;
+  private readonly readyPromise: Promise<void>;
+  private onReady: (() => void) | undefined = undefined;
 
   constructor(opts: AuditSinkOptions) {
     const ringBytes = opts.ringBytes ?? 8 << 20;
@@ -113,6 +117,9 @@ class RingSink implements DurableAuditSink {
       throw agError('AG_ERR_CONFIG_INVALID', 'audit ring must be at least 64 KiB and 12 x maxTextChars');
     }
     if (maxSpoolBytes < 1 << 20) throw agError('AG_ERR_CONFIG_INVALID', 'audit spool must be at least 1 MiB');
+    this.readyPromise = new Promise((resolve) => {
+      this.onReady = resolve;
+    });
     const bufs = createRingBuffers(ringBytes);
     this.w = new RingWriter(bufs);
     this.ctrl = new Int32Array(bufs.ctrl);
@@ -195,12 +202,22 @@ class RingSink implements DurableAuditSink {
     return agError('AG_ERR_AUDIT_UNAVAILABLE', this.failure ?? 'stopped');
   }
 
+  ready(): Promise<void> {
+    return this.readyPromise;
+  }
+
   flush(): Promise<void> {
     return this.drained().then(
       () =>
         new Promise<void>((resolve) => {
+          if (this.failure !== undefined) return resolve();
           const id = ++this.flushId;
-          this.flushes.set(id, resolve);
+          // An unref'd worker would let the process exit with this promise pending.
+          this.worker.ref();
+          this.flushes.set(id, () => {
+            if (this.flushes.size === 1 && this.closed === undefined) this.worker.unref();
+            resolve();
+          });
           this.worker.postMessage({ type: 'flush', id } satisfies ToWorker);
         }),
     );
@@ -285,7 +302,9 @@ class RingSink implements DurableAuditSink {
   }
 
   private onMessage(m: FromWorker): void {
-    if (m.type === 'flushed') {
+    if (m.type === 'ready') {
+      this.onReady?.();
+    } else if (m.type === 'flushed') {
       this.flushes.get(m.id)?.();
       this.flushes.delete(m.id);
     } else if (m.type === 'closed') {
@@ -299,6 +318,7 @@ class RingSink implements DurableAuditSink {
     if (this.failure !== undefined) return;
     this.failure = message;
     process.emitWarning(`agentgate audit: ${message}`);
+    this.onReady?.();
     for (const f of this.flushes.values()) f();
     this.flushes.clear();
   }
