@@ -6,7 +6,7 @@
 // `;params` dropped): that can make a path look like a protected one, never
 // make a protected path look like another.
 
-import { type Classification, classification, unknownStatement } from '../command.js';
+import { type Classification, classification, type StatementClass, unknownStatement } from '../command.js';
 
 export { compilePathTemplate, type PathMatcher } from './path-template.js';
 
@@ -15,6 +15,11 @@ export interface HttpRequestHead {
   /** The request target: origin-form `/a/b?q`, absolute-form `http://h/a`, or `*`. */
   readonly path: string;
   readonly host?: string;
+  /**
+   * Request headers with lower-case names, when the caller has them: method
+   * override headers are read from here.
+   */
+  readonly headers?: Readonly<Record<string, string | readonly string[] | undefined>>;
 }
 
 /** RFC 9110 token characters, the only ones a method may have. */
@@ -22,11 +27,44 @@ const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 const MAX_DECODE_ROUNDS = 4;
 const MAX_PATH_CHARS = 64 * 1024;
 
+/** Headers frameworks read to run a POST as another method (Express method-override, Rails, Spring, ...). */
+const OVERRIDE_HEADERS = ['x-http-method-override', 'x-http-method', 'x-method-override'];
+
+/**
+ * One statement for the method sent and, when the request asks the server to
+ * run it as another method (an override header or a `_method` query
+ * parameter), one more per method asked for: the engine decides by the
+ * strictest, so `POST /orders/1` overridden to DELETE is decided as DELETE too.
+ */
 export function classifyHttp(req: HttpRequestHead): Classification {
   if (!TOKEN.test(req.method)) return classification([unknownStatement('malformed HTTP method')]);
   const path = normalizePath(req.path);
   if (path === undefined) return classification([unknownStatement('malformed or ambiguous request path')]);
-  return classification([{ operations: [req.method.toUpperCase()], tables: [path] }]);
+  const method = req.method.toUpperCase();
+  const statements: StatementClass[] = [{ operations: [method], tables: [path] }];
+  for (const m of overrides(req)) {
+    if (!TOKEN.test(m)) return classification([unknownStatement('malformed method override')]);
+    const upper = m.toUpperCase();
+    if (!statements.some((s) => s.operations[0] === upper))
+      statements.push({ operations: [upper], tables: [path] });
+  }
+  return classification(statements);
+}
+
+function overrides(req: HttpRequestHead): string[] {
+  const out: string[] = [];
+  for (const name of OVERRIDE_HEADERS) {
+    const v = req.headers?.[name];
+    if (v === undefined) continue;
+    for (const item of typeof v === 'string' ? [v] : v) out.push(...item.split(',').map((x) => x.trim()));
+  }
+  const q = req.path.indexOf('?');
+  if (q >= 0) {
+    const hash = req.path.indexOf('#', q);
+    const query = new URLSearchParams(req.path.slice(q + 1, hash < 0 ? undefined : hash));
+    for (const v of query.getAll('_method')) out.push(v.trim());
+  }
+  return out.filter((m) => m !== '');
 }
 
 /** Lower-case host without port or trailing dot, for host matching. */
