@@ -1,14 +1,24 @@
 // Commands an EVAL script names literally: redis.call('FLUSHALL') and
 // redis.pcall("config", ...). A small Lua scanner: it skips comments and
 // strings so a name inside a string or comment is not mistaken for a call,
-// and reads the first argument only when it is a plain string literal. It is
-// a hint for policy, not a guarantee: scripts can compute command names.
+// and reads the command name only when it is a plain string literal; when
+// every argument is a literal too (redis.call('DEL', 'secret:1')) it reports
+// them, so the called command's keys are known. It is a hint for policy, not
+// a guarantee: scripts can compute command names.
 
 const CALLERS = ['redis.call', 'redis.pcall', 'server.call', 'server.pcall'];
 const MAX_SCRIPT_CHARS = 256 * 1024;
 
-export function scriptCalls(script: string): string[] {
-  const found: string[] = [];
+export interface ScriptCall {
+  /** Upper-case command name. */
+  readonly name: string;
+  /** The arguments after the name, when all of them are literals. */
+  readonly args?: readonly string[];
+}
+
+export function scriptCalls(script: string): ScriptCall[] {
+  const found: ScriptCall[] = [];
+  const seen = new Set<string>();
   const s = script.length > MAX_SCRIPT_CHARS ? script.slice(0, MAX_SCRIPT_CHARS) : script;
   let i = 0;
   while (i < s.length) {
@@ -32,7 +42,16 @@ export function scriptCalls(script: string): string[] {
         j = skipSpace(s, j + 1);
         if (s[j] === '"' || s[j] === "'") {
           const [text, end] = readQuoted(s, j);
-          if (text !== undefined && !found.includes(text.toUpperCase())) found.push(text.toUpperCase());
+          if (text !== undefined) {
+            const args = literalArgs(s, end);
+            const call: ScriptCall =
+              args === undefined ? { name: text.toUpperCase() } : { name: text.toUpperCase(), args };
+            const key = JSON.stringify(call);
+            if (!seen.has(key)) {
+              seen.add(key);
+              found.push(call);
+            }
+          }
           i = end;
           continue;
         }
@@ -43,6 +62,29 @@ export function scriptCalls(script: string): string[] {
     i++;
   }
   return found;
+}
+
+/** The rest of an argument list from i (after the name) when it is `, 'lit', 123 )`; else undefined. */
+function literalArgs(s: string, i: number): string[] | undefined {
+  const args: string[] = [];
+  let j = skipSpace(s, i);
+  while (s[j] === ',') {
+    j = skipSpace(s, j + 1);
+    const c = s[j];
+    if (c === '"' || c === "'") {
+      const [text, end] = readQuoted(s, j);
+      if (text === undefined) return undefined;
+      args.push(text);
+      j = skipSpace(s, end);
+    } else {
+      let k = j;
+      while (k < s.length && /[0-9]/.test(s[k]!)) k++;
+      if (k === j) return undefined;
+      args.push(s.slice(j, k));
+      j = skipSpace(s, k);
+    }
+  }
+  return s[j] === ')' ? args : undefined;
 }
 
 function isIdent(c: string | undefined): boolean {

@@ -48,10 +48,17 @@ describe('scriptCalls', () => {
       'local t = "redis.call(\'DEBUG\')"',
       "return server.pcall('INFO')",
     ].join('\n');
-    expect(scriptCalls(script)).toEqual(['SET', 'INFO']);
+    expect(scriptCalls(script)).toEqual([{ name: 'SET' }, { name: 'INFO', args: [] }]);
   });
 
   it('does not take a lookalike such as myredis.call for a call', () => {
     expect(scriptCalls("myredis.call('FLUSHALL')")).toEqual([]);
+  });
+
+  it('reports the arguments of a call when every one is a literal', () => {
+    expect(scriptCalls("redis.call('del', 'secret:1', \"b\", 42) redis.call('get', KEYS[1])")).toEqual([
+      { name: 'DEL', args: ['secret:1', 'b', '42'] },
+      { name: 'GET' },
+    ]);
   });
 });

@@ -74,7 +74,14 @@ function redisStatements(argv: readonly string[]): StatementClass[] {
       : { operations: ops, tables: keys };
   const out = [st];
   if (SCRIPT_BODY_COMMANDS.has(lower)) {
-    for (const called of scriptCalls(argv[1] ?? '')) out.push(calledByScript(called, keys));
+    for (const call of scriptCalls(argv[1] ?? '')) {
+      // A call with only literal arguments is classified like a command of its
+      // own (its keys are known); otherwise by name, with the script's keys.
+      const literal = call.args === undefined ? undefined : redisStatements([call.name, ...call.args])[0];
+      out.push(
+        literal !== undefined && literal.reason === undefined ? literal : calledByScript(call.name, keys),
+      );
+    }
   }
   return out;
 }
