@@ -5,10 +5,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
 import { agError } from '../common/errors.js';
-import { ensureCertificates, FILES, NO_PUBLISHER } from '../webhook/certs.js';
 import { DEFAULT_CONFIG, type InjectConfig, injectConfig, type Resources } from '../webhook/config.js';
-import { startWebhookServer } from '../webhook/server.js';
-import { filePolicies, NO_EVENTS, NO_NAMESPACE_LOOKUP } from '../webhook/sources.js';
+import { startWebhook } from '../webhook/run.js';
 import { type FlagSpec, type FlagValues, flagHelp, list, parseFlags, required, str } from './args.js';
 
 const COMMAND = 'webhook';
@@ -146,6 +144,32 @@ export const FLAGS: readonly FlagSpec[] = [
     placeholder: 'NS',
     description: `namespaces never injected (default ${DEFAULT_CONFIG.excludedNamespaces.join(',')})`,
   },
+  {
+    name: 'kubernetes',
+    type: 'string',
+    default: 'auto',
+    placeholder: 'auto|true|false',
+    description:
+      'use the Kubernetes API (policies without --policy, namespace labels, Events); auto: when in a cluster or KUBECONFIG is set',
+  },
+  {
+    name: 'kubeconfig',
+    type: 'string',
+    placeholder: 'FILE',
+    description: 'kubeconfig file (default: in-cluster or KUBECONFIG)',
+  },
+  {
+    name: 'tls-secret',
+    type: 'string',
+    placeholder: 'NAME',
+    description: 'with generated certificates: share them through this Secret in --injector-namespace',
+  },
+  {
+    name: 'webhook-config',
+    type: 'string',
+    placeholder: 'NAME',
+    description: 'with --tls-secret: the MutatingWebhookConfiguration whose caBundle to keep current',
+  },
   { name: 'log-level', type: 'string', default: 'info', placeholder: 'LEVEL', description: 'pino log level' },
 ];
 
@@ -262,74 +286,49 @@ export async function run(argv: string[]): Promise<number> {
     throw agError('AG_ERR_CLI_USAGE', `${COMMAND}: unexpected argument '${positionals[0]}'`);
   const config = configFromFlags(values);
   const { host, port } = parseListen(str(values, 'listen') ?? '0.0.0.0:8443');
-  const policyPaths = list(values, 'policy');
-  if (policyPaths.length === 0) {
-    // The informer-backed source plugs into the same PolicySource interface;
-    // until it lands the webhook needs files (the chart mounts a ConfigMap).
-    throw agError(
-      'AG_ERR_CLI_USAGE',
-      `${COMMAND}: --policy PATH is required in this build (policies from the Kubernetes API are not wired yet)`,
-    );
-  }
-  const log = pino({ level: str(values, 'log-level') ?? 'info', base: { component: 'webhook' } });
-
-  let certFile = str(values, 'tls-cert');
-  let keyFile = str(values, 'tls-key');
+  const certFile = str(values, 'tls-cert');
+  const keyFile = str(values, 'tls-key');
   if ((certFile === undefined) !== (keyFile === undefined)) {
     throw agError('AG_ERR_CLI_USAGE', `${COMMAND}: --tls-cert and --tls-key go together`);
   }
-  let renew: NodeJS.Timeout | undefined;
-  if (certFile === undefined || keyFile === undefined) {
-    const dir = str(values, 'cert-dir') ?? join(tmpdir(), 'agentgate-webhook-certs');
-    const svc = str(values, 'service-name') ?? 'agentgate-webhook';
-    const ns = config.injectorNamespace;
-    const certOpts = {
-      dnsNames: [svc, `${svc}.${ns}`, `${svc}.${ns}.svc`, `${svc}.${ns}.svc.cluster.local`],
-    };
-    const publish = async (): Promise<void> => {
-      const set = await ensureCertificates(dir, certOpts);
-      if (set.changed !== 'none') {
-        log.info({ dir, changed: set.changed }, 'webhook certificates written');
-        await NO_PUBLISHER.publish(set);
-      }
-    };
-    await publish();
-    // Daily: renews well before expiry; the reloader serves the new files.
-    renew = setInterval(
-      () => publish().catch((err: Error) => log.error({ err: err.message }, 'certificate renewal failed')),
-      86_400_000,
-    );
-    renew.unref();
-    certFile = join(dir, FILES.cert);
-    keyFile = join(dir, FILES.key);
+  const kubernetes = oneOf('kubernetes', str(values, 'kubernetes') ?? 'auto', [
+    'auto',
+    'true',
+    'false',
+  ] as const);
+  const tlsSecret = str(values, 'tls-secret');
+  const webhookConfig = str(values, 'webhook-config');
+  if ((tlsSecret === undefined) !== (webhookConfig === undefined)) {
+    throw agError('AG_ERR_CLI_USAGE', `${COMMAND}: --tls-secret and --webhook-config go together`);
   }
-
-  const policies = await filePolicies(policyPaths, {
-    watch: true,
-    onReload: (err, count) =>
-      err
-        ? log.error({ err: err.message }, 'policy reload failed; keeping the last good set')
-        : log.info({ count }, 'policies reloaded'),
-  });
-  const server = await startWebhookServer({
-    host,
-    port,
-    certFile,
-    keyFile,
-    logger: log,
-    deps: { config, policies, namespaces: NO_NAMESPACE_LOOKUP, events: NO_EVENTS },
-  });
-  log.info(
-    { url: server.url, image: config.sidecarImage, native: config.nativeSidecars },
-    'webhook listening',
+  const log = pino({ level: str(values, 'log-level') ?? 'info', base: { component: 'webhook' } });
+  const webhook = await startWebhook(
+    {
+      config,
+      host,
+      port,
+      tls:
+        certFile !== undefined && keyFile !== undefined
+          ? { kind: 'files', certFile, keyFile }
+          : {
+              kind: 'generate',
+              dir: str(values, 'cert-dir') ?? join(tmpdir(), 'agentgate-webhook-certs'),
+              serviceName: str(values, 'service-name') ?? 'agentgate-webhook',
+              ...(tlsSecret !== undefined && webhookConfig !== undefined
+                ? { store: { secretName: tlsSecret, webhookConfigName: webhookConfig } }
+                : {}),
+            },
+      policyPaths: list(values, 'policy'),
+      kubernetes: kubernetes === 'auto' ? 'auto' : kubernetes === 'true',
+      kubeconfig: str(values, 'kubeconfig'),
+    },
+    log,
   );
   await new Promise<void>((resolve) => {
     const stop = (): void => resolve();
     process.once('SIGTERM', stop);
     process.once('SIGINT', stop);
   });
-  clearInterval(renew);
-  await server.close();
-  await policies.close();
+  await webhook.close();
   return 0;
 }

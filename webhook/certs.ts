@@ -249,9 +249,20 @@ export async function ensureCertificates(dir: string, opts: CertificateOptions):
   return { ca, serving, caBundle, changed };
 }
 
-/** Where a CA bundle and serving certificate are published: a Secret and the webhook configurations' caBundle. */
-export interface CertificatePublisher {
-  publish(set: CertificateSet): Promise<void>;
+/** Writes certificate files (as a stored copy holds them) into `dir`, key before certificate. */
+export async function writeCertificateFiles(
+  dir: string,
+  files: Readonly<Record<string, string>>,
+): Promise<void> {
+  await mkdir(dir, { recursive: true, mode: 0o700 });
+  for (const [name, mode] of [
+    [FILES.caKey, 0o600],
+    [FILES.caCert, 0o644],
+    [FILES.bundle, 0o644],
+    [FILES.key, 0o600],
+    [FILES.cert, 0o644],
+  ] as const) {
+    const text = files[name];
+    if (text !== undefined) await writeAtomic(dir, name, text, mode);
+  }
 }
-
-export const NO_PUBLISHER: CertificatePublisher = { publish: async () => {} };

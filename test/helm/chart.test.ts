@@ -275,6 +275,9 @@ describe('the Helm chart', () => {
     const objs = rendered.get('custom-images')!;
     const { values } = parseFlags('webhook', WEBHOOK_FLAGS, webhookArgs(objs), {});
     const config = configFromFlags(values);
+    expect(rendered.get('default')!.some((o) => o.kind === 'ConfigMap')).toBe(false); // default: policies from the API
+    expect(webhookArgs(rendered.get('default')!)).not.toContainEqual(expect.stringMatching(/^--policy/));
+    expect(webhookArgs(objs)).toContain('--policy=/etc/agentgate/policies');
     const cm = find(objs, 'ConfigMap', 'agentgate-webhook-policies');
     const into = {
       policies: [] as AgentPolicy[],

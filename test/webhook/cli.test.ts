@@ -2,13 +2,17 @@
 // AdmissionReviews over HTTPS, stops cleanly on SIGTERM.
 
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { FILES } from '../../webhook/certs.js';
 import { goldenCases } from '../../webhook/golden.js';
+import { ApiStandIn } from './api-stand-in.js';
 import { podReview, WebhookClient } from './https-client.js';
+
+const at = (o: unknown, ...path: (string | number)[]): unknown =>
+  path.reduce<unknown>((v, k) => (v as Record<string | number, unknown> | undefined)?.[k], o);
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
 const node = join(root, '.tools/bin/node');
@@ -92,6 +96,84 @@ describe('agentgate webhook', () => {
     const code = exited(child);
     child.kill('SIGTERM');
     expect(await code).toBe(0);
+  });
+
+  it('runs on the Kubernetes API: policies from the API, certificates shared through a Secret, caBundle published', async () => {
+    const api = await new ApiStandIn().start();
+    try {
+      api.put('mutatingwebhookconfigurations', {
+        apiVersion: 'admissionregistration.k8s.io/v1',
+        kind: 'MutatingWebhookConfiguration',
+        metadata: { name: 'agentgate-webhook' },
+        webhooks: [
+          {
+            name: 'pod.inject.agentgate.io',
+            clientConfig: { service: { name: 'localhost', namespace: 'agentgate-system' } },
+          },
+        ],
+      });
+      api.put('agentpolicies', {
+        apiVersion: 'agentgate.io/v1alpha1',
+        kind: 'AgentPolicy',
+        metadata: { name: 'support', namespace: 'agents' },
+        spec: {
+          podSelector: { matchLabels: { app: 'support-agent' } },
+          targets: [
+            {
+              name: 'crm',
+              protocol: 'http',
+              address: 'crm.internal:443',
+              credentialsSecretRef: { name: 'crm-token' },
+            },
+          ],
+        },
+      });
+      const kubeconfig = join(dir, 'kubeconfig');
+      writeFileSync(
+        kubeconfig,
+        `apiVersion: v1\nkind: Config\nclusters: [{name: s, cluster: {server: "${api.url}", insecure-skip-tls-verify: true}}]\nusers: [{name: u, user: {token: t}}]\ncontexts: [{name: c, context: {cluster: s, user: u}}]\ncurrent-context: c\n`,
+      );
+      const certs = join(dir, 'certs');
+      const { child, url } = startCli([
+        '--listen',
+        '127.0.0.1:0',
+        '--cert-dir',
+        certs,
+        '--service-name',
+        'localhost',
+        '--sidecar-image',
+        'example.com/agentgate:test',
+        '--kubeconfig',
+        kubeconfig,
+        '--tls-secret',
+        'agentgate-webhook-tls',
+        '--webhook-config',
+        'agentgate-webhook',
+      ]);
+      const base = await url;
+      const mwc = api.get('mutatingwebhookconfigurations', undefined, 'agentgate-webhook')!;
+      const caBundle = Buffer.from(
+        at(mwc, 'webhooks', 0, 'clientConfig', 'caBundle') as string,
+        'base64',
+      ).toString();
+      // Trust exactly what the API server would: the published caBundle.
+      const client = new WebhookClient(base, caBundle, 'localhost');
+      try {
+        const pod = goldenCases().find((c) => c.name === 'deployment-pod')!.pod;
+        const review = (await client.post('/mutate-pods', podReview('k-1', 'agents', pod))).json<{
+          response: { patch: string };
+        }>();
+        expect(Buffer.from(review.response.patch, 'base64').toString()).toContain('"secretName":"crm-token"');
+      } finally {
+        client.close();
+      }
+      expect(api.get('secrets', 'agentgate-system', 'agentgate-webhook-tls')).toBeDefined();
+      const code = exited(child);
+      child.kill('SIGTERM');
+      expect(await code).toBe(0);
+    } finally {
+      await api.stop();
+    }
   });
 
   it('refuses to start without a sidecar image, naming the flag', async () => {
