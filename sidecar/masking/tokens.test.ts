@@ -23,7 +23,15 @@ describe('UK NINO', () => {
   });
 
   test('rejects prefixes never issued and suffixes beyond D', () => {
-    for (const s of ['QQ123456C', 'DA123456C', 'AO123456C', 'GB123456C', 'AB123456E', 'AB12345C']) {
+    for (const s of [
+      'QQ123456C',
+      'DA123456C',
+      'AO123456C',
+      'GB123456C',
+      'AB123456E',
+      'AB12345C',
+      'AB123456',
+    ]) {
       expect([s, found(s)]).toEqual([s, []]);
     }
   });
@@ -101,4 +109,11 @@ describe('bitcoin addresses', () => {
     expect(found('bc1qar0srrr7xfkvy5l643lydnw9re59gtzzwf5mdr')).toEqual([]);
     expect(found('3f786850e387550fdab836ed7e6dc881de23001b')).toEqual([]);
   });
+});
+
+test('a PEM label is upper-case words: text between BEGIN and the dashes is no key', () => {
+  expect(found('-----BEGIN é https://x PRIVATE KEY-----\nabc')).toEqual([]);
+  expect(found('-----BEGIN ENCRYPTED PRIVATE KEY-----\nabc')).toEqual([
+    ['PRIVATE_KEY', '-----BEGIN ENCRYPTED PRIVATE KEY-----\nabc'],
+  ]);
 });

@@ -57,7 +57,7 @@ export function nino(s: string, i: number): number {
     if (spaced && s.charCodeAt(j) === 32) j++;
   }
   const suffix = s.charCodeAt(j);
-  if (suffix < 65 || suffix > 68) return -1; // A-D
+  if (!(suffix >= 65 && suffix <= 68)) return -1; // A-D (NaN past the end fails too)
   j++;
   return boundaryAfter(s, j) ? j : -1;
 }
@@ -161,14 +161,16 @@ export function bech32Address(s: string, i: number, end: number): number {
  */
 export function privateKey(s: string, i: number): number {
   if (!s.startsWith('-----BEGIN ', i)) return -1;
-  const headerEnd = s.indexOf('-----', i + 11);
-  if (headerEnd < 0 || headerEnd - i > 80) return -1;
-  if (
-    !s.slice(i + 11, headerEnd).endsWith('PRIVATE KEY') &&
-    !s.slice(i + 11, headerEnd).includes('PRIVATE KEY')
-  ) {
-    return -1;
+  // the label is upper-case words with PRIVATE KEY (RSA, EC, OPENSSH, ENCRYPTED, PGP … BLOCK)
+  let h = i + 11;
+  const limit = Math.min(s.length, i + 80);
+  while (h < limit) {
+    const c = s.charCodeAt(h);
+    if ((c >= 65 && c <= 90) || c === 32 || (c >= 48 && c <= 57)) h++;
+    else break;
   }
+  if (!s.startsWith('-----', h) || !s.slice(i + 11, h).includes('PRIVATE KEY')) return -1;
+  const headerEnd = h;
   const endLine = s.indexOf('-----END ', headerEnd + 5);
   if (endLine < 0) return s.length;
   const close = s.indexOf('-----', endLine + 9);
