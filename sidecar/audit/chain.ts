@@ -17,39 +17,36 @@ export const CHAIN_INDEX = 'agentgate.chain.index';
 export const CHAIN_LENGTH = 'agentgate.chain.length';
 const VERSION = 'agentgate.chain.v1';
 
-type Canon = readonly unknown[];
+// The canonical text is built by concatenation (JSON.stringify only for strings,
+// which escapes them unambiguously): several times cheaper than stringifying
+// nested arrays, and the worker computes it for every span.
 
-function canonValue(v: AttrValue): Canon {
-  if (typeof v === 'string') return ['s', v];
-  if (typeof v === 'boolean') return ['b', v];
-  if (typeof v === 'number') return Number.isInteger(v) ? ['i', String(v)] : ['d', String(v)];
-  return ['a', v.map(canonValue)];
+function canonValue(v: AttrValue): string {
+  if (typeof v === 'string') return `s${JSON.stringify(v)}`;
+  if (typeof v === 'boolean') return v ? 'b1' : 'b0';
+  if (typeof v === 'number') return Number.isInteger(v) ? `i${v}` : `d${v}`;
+  let out = 'a[';
+  for (let i = 0; i < v.length; i++) out += (i > 0 ? ',' : '') + canonValue(v[i]!);
+  return `${out}]`;
 }
 
-function canonAttrs(a: Attrs): Canon {
-  return Object.keys(a)
-    .filter((k) => k !== CHAIN_HASH)
-    .sort()
-    .map((k) => [k, canonValue(a[k]!)]);
+function canonAttrs(a: Attrs): string {
+  const keys = Object.keys(a).sort();
+  let out = '{';
+  for (const k of keys) {
+    if (k === CHAIN_HASH) continue;
+    out += `${JSON.stringify(k)}=${canonValue(a[k]!)};`;
+  }
+  return `${out}}`;
 }
 
 /** The canonical text a span's chain link hashes. */
 export function canonical(s: SpanRecord): string {
-  return JSON.stringify([
-    VERSION,
-    s.traceId,
-    s.spanId,
-    s.parentSpanId,
-    s.name,
-    s.kind,
-    s.startNs.toString(),
-    s.endNs.toString(),
-    s.status.code,
-    s.status.message,
-    canonAttrs(s.attributes),
-    s.links.map((l) => [l.traceId, l.spanId, canonAttrs(l.attributes)]),
-    s.events.map((e) => [e.name, e.timeNs.toString(), canonAttrs(e.attributes)]),
-  ]);
+  let out = `${VERSION}|${s.traceId}|${s.spanId}|${s.parentSpanId}|${JSON.stringify(s.name)}|${s.kind}|${s.startNs}|${s.endNs}|${s.status.code}|${JSON.stringify(s.status.message)}|${canonAttrs(s.attributes)}|`;
+  for (const l of s.links) out += `L${l.traceId}/${l.spanId}${canonAttrs(l.attributes)}`;
+  out += '|';
+  for (const e of s.events) out += `E${JSON.stringify(e.name)}@${e.timeNs}${canonAttrs(e.attributes)}`;
+  return out;
 }
 
 export function genesisHash(traceId: string): string {
