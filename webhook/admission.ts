@@ -7,9 +7,10 @@
 import { type AgentgateError, agError } from '../common/errors.js';
 import type { InjectConfig } from './config.js';
 import { injectPod } from './inject.js';
-import type { SkipReason } from './opt-in.js';
+import { type SkipReason, wasInjected } from './opt-in.js';
 import { podPatch } from './patch.js';
 import type { Pod } from './pod-types.js';
+import { ephemeralProblems } from './security-checks.js';
 import type { EventRecorder, NamespaceLookup, PolicySource } from './sources.js';
 
 export const ADMISSION_API_VERSION = 'admission.k8s.io/v1';
@@ -44,7 +45,10 @@ interface Request {
   namespace: string;
   operation: string;
   kindOk: boolean;
+  /** kubectl debug: an UPDATE of pods/ephemeralcontainers. */
+  ephemeral: boolean;
   object: Pod | undefined;
+  oldObject: Pod | undefined;
 }
 
 function isObject(v: unknown): v is Record<string, unknown> {
@@ -82,20 +86,23 @@ function readRequest(body: unknown): Request | AgentgateError {
   }
   const kind = req['kind'];
   const resource = req['resource'];
-  const kindOk =
+  const pods =
     isObject(kind) &&
     kind['kind'] === 'Pod' &&
     (kind['group'] ?? '') === '' &&
     isObject(resource) &&
-    resource['resource'] === 'pods' &&
-    (req['subResource'] ?? '') === '';
+    resource['resource'] === 'pods';
+  const sub = req['subResource'] ?? '';
   const object = req['object'];
+  const oldObject = req['oldObject'];
   return {
     uid,
     namespace: typeof req['namespace'] === 'string' ? req['namespace'] : '',
     operation: typeof req['operation'] === 'string' ? req['operation'] : '',
-    kindOk,
+    kindOk: pods && sub === '',
+    ephemeral: pods && sub === 'ephemeralcontainers',
     object: isObject(object) ? (object as Pod) : undefined,
+    oldObject: isObject(oldObject) ? (oldObject as Pod) : undefined,
   };
 }
 
@@ -134,6 +141,14 @@ export function admit(body: unknown, route: AdmissionRoute, deps: AdmissionDeps)
       body: { error: req.code, message: req.message },
       outcome: { kind: 'bad-request', error: req },
     };
+  }
+  if (
+    req.ephemeral &&
+    req.operation === 'UPDATE' &&
+    req.object !== undefined &&
+    req.oldObject !== undefined
+  ) {
+    return admitEphemeral(req.uid, req.oldObject, req.object, req.namespace, deps);
   }
   if (!req.kindOk || req.operation !== 'CREATE' || req.object === undefined) {
     return {
@@ -189,4 +204,48 @@ export function admit(body: unknown, route: AdmissionRoute, deps: AdmissionDeps)
       };
     }
   }
+}
+
+/** kubectl debug on an injected pod: refuse (or warn about) debug containers that reach around the gate. */
+function admitEphemeral(
+  uid: string,
+  before: Pod,
+  after: Pod,
+  namespace: string,
+  deps: AdmissionDeps,
+): AdmissionAnswer {
+  if (!wasInjected(before)) {
+    return {
+      statusCode: 200,
+      body: review(uid, { allowed: true }),
+      outcome: { kind: 'skipped', reason: 'not-a-pod-create' },
+    };
+  }
+  const problems = ephemeralProblems(before, after, deps.config);
+  if (problems.length === 0) {
+    return {
+      statusCode: 200,
+      body: review(uid, { allowed: true }),
+      outcome: { kind: 'skipped', reason: 'not-a-pod-create' },
+    };
+  }
+  const who = involved(after, namespace);
+  // Reserved-volume mounts leak credentials: refused whatever the mode.
+  const leak = problems.some((p) => p.includes('reserved for the sidecar'));
+  if (deps.config.securityMode === 'warn' && !leak) {
+    const warnings = problems.map((p) => `agentgate: ${p}; the gate can be bypassed`);
+    if (who) deps.events.record(who, 'Warning', 'AgentgateInjectionWarning', warnings.join('; '));
+    return {
+      statusCode: 200,
+      body: review(uid, { allowed: true, warnings }),
+      outcome: { kind: 'skipped', reason: 'not-a-pod-create' },
+    };
+  }
+  const message = `agentgate: debug container refused: ${problems.join('; ')}`;
+  if (who) deps.events.record(who, 'Warning', 'AgentgateInjectionRefused', message);
+  return {
+    statusCode: 200,
+    body: review(uid, { allowed: false, status: { code: 403, reason: 'Forbidden', message } }),
+    outcome: { kind: 'refused' },
+  };
 }

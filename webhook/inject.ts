@@ -9,7 +9,7 @@ import { ANNOTATIONS, type InjectConfig } from './config.js';
 import { readExclusions } from './exclusions.js';
 import { optIn, type SkipReason, wasInjected } from './opt-in.js';
 import type { Pod } from './pod-types.js';
-import { securityProblems } from './security-checks.js';
+import { reservedMountProblems, securityProblems } from './security-checks.js';
 import { credentialMounts, initContainer, sidecarContainer, sidecarVolumes } from './sidecar-spec.js';
 import { formatStatus, type InjectionStatus, STATUS_VERSION, stripInjection } from './strip.js';
 
@@ -67,6 +67,8 @@ export function injectPod(pod: Pod, ctx: InjectContext, config: InjectConfig): I
   const { exclusions, problems: exclusionProblems } = readExclusions(base);
   if (exclusionProblems.length > 0) return refusal(exclusionProblems);
 
+  const leaks = reservedMountProblems(base);
+  if (leaks.length > 0) return refusal(leaks);
   const warnings: string[] = [];
   const security = securityProblems(base, config);
   if (security.length > 0) {

@@ -136,13 +136,22 @@ describe('the Helm chart', () => {
       )!;
       expect(excluded['operator']).toBe('NotIn');
       expect(excluded['values']).toEqual(expect.arrayContaining(['kube-system', NS]));
-      expect(at(h, 'rules', 0)).toEqual({
-        operations: ['CREATE'],
-        apiGroups: [''],
-        apiVersions: ['v1'],
-        resources: ['pods'],
-        scope: 'Namespaced',
-      });
+      expect(at(h, 'rules')).toEqual([
+        {
+          operations: ['CREATE'],
+          apiGroups: [''],
+          apiVersions: ['v1'],
+          resources: ['pods'],
+          scope: 'Namespaced',
+        },
+        {
+          operations: ['UPDATE'],
+          apiGroups: [''],
+          apiVersions: ['v1'],
+          resources: ['pods/ephemeralcontainers'],
+          scope: 'Namespaced',
+        },
+      ]);
     }
     expect(at(hooks[0], 'namespaceSelector', 'matchLabels')).toEqual({ 'agentgate.io/injection': 'enabled' });
     expect(at(hooks[1], 'objectSelector', 'matchLabels')).toEqual({ 'agentgate.io/inject': 'true' });

@@ -9,6 +9,7 @@ import { ensureCertificates, FILES } from '../../webhook/certs.js';
 import { injectConfig } from '../../webhook/config.js';
 import { GOLDEN_BASE_CONFIG, goldenCases, goldenPolicies, TESTDATA } from '../../webhook/golden.js';
 import { applyPodPatch, type PatchOperation } from '../../webhook/patch.js';
+import type { Pod } from '../../webhook/pod-types.js';
 import {
   MUTATE_NAMESPACE_ENABLED_PATH,
   MUTATE_PATH,
@@ -148,6 +149,39 @@ describe('the webhook over HTTPS', () => {
     expect(events).toEqual([
       expect.objectContaining({ reason: 'AgentgateInjectionRefused', name: 'nosy-rs' }),
     ]);
+  });
+});
+
+describe('kubectl debug on an injected pod', () => {
+  const injected = (): Pod => {
+    const golden = parse(readFileSync(join(TESTDATA, 'deployment-pod.golden.yaml'), 'utf8')) as { pod: Pod };
+    return { ...golden.pod, metadata: { ...golden.pod.metadata, name: 'support-agent-x2k8q' } };
+  };
+  const debug = async (container: Record<string, unknown>): Promise<ReviewResponse['response']> => {
+    const before = injected();
+    const after = structuredClone(before);
+    after.spec!['ephemeralContainers'] = [{ name: 'debugger', image: 'busybox:1.36', ...container }];
+    const body = podReview('d1', 'agents', after, 'UPDATE') as { request: Record<string, unknown> };
+    body.request['subResource'] = 'ephemeralcontainers';
+    body.request['oldObject'] = before;
+    return (await client.post(MUTATE_PATH, body)).json<ReviewResponse>().response;
+  };
+
+  it('allows a debug container that targets the app', async () => {
+    expect(await debug({ targetContainerName: 'agent' })).toEqual({ uid: 'd1', allowed: true });
+  });
+
+  it("refuses one that targets the sidecar's process namespace", async () => {
+    const r = await debug({ targetContainerName: 'agentgate-sidecar' });
+    expect(r.allowed).toBe(false);
+    expect(r.status?.message).toContain('targets agentgate-sidecar');
+  });
+
+  it("refuses one that mounts the sidecar's credentials or runs as its UID", async () => {
+    const mount = await debug({ volumeMounts: [{ name: 'agentgate-cred-orders-db', mountPath: '/x' }] });
+    expect(mount.status?.message).toContain('reserved for the sidecar');
+    const uid = await debug({ securityContext: { runAsUser: 15337 } });
+    expect(uid.status?.message).toContain('UID 15337');
   });
 });
 
