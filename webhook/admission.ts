@@ -49,6 +49,8 @@ interface Request {
   ephemeral: boolean;
   object: Pod | undefined;
   oldObject: Pod | undefined;
+  /** A dry run: the webhook is registered with sideEffects None, so it records no Events. */
+  dryRun: boolean;
 }
 
 function isObject(v: unknown): v is Record<string, unknown> {
@@ -103,6 +105,7 @@ function readRequest(body: unknown): Request | AgentgateError {
     ephemeral: pods && sub === 'ephemeralcontainers',
     object: isObject(object) ? (object as Pod) : undefined,
     oldObject: isObject(oldObject) ? (oldObject as Pod) : undefined,
+    dryRun: req['dryRun'] === true,
   };
 }
 
@@ -148,7 +151,7 @@ export function admit(body: unknown, route: AdmissionRoute, deps: AdmissionDeps)
     req.object !== undefined &&
     req.oldObject !== undefined
   ) {
-    return admitEphemeral(req.uid, req.oldObject, req.object, req.namespace, deps);
+    return admitEphemeral(req.uid, req.oldObject, req.object, req.dryRun ? undefined : req.namespace, deps);
   }
   if (!req.kindOk || req.operation !== 'CREATE' || req.object === undefined) {
     return {
@@ -166,7 +169,7 @@ export function admit(body: unknown, route: AdmissionRoute, deps: AdmissionDeps)
     { namespace, namespaceLabels, policies: deps.policies.current() },
     deps.config,
   );
-  const who = involved(pod, namespace);
+  const who = req.dryRun ? undefined : involved(pod, namespace);
   switch (outcome.kind) {
     case 'skipped':
       return {
@@ -207,11 +210,12 @@ export function admit(body: unknown, route: AdmissionRoute, deps: AdmissionDeps)
 }
 
 /** kubectl debug on an injected pod: refuse (or warn about) debug containers that reach around the gate. */
+/** `namespace` is undefined for a dry run: no Events then. */
 function admitEphemeral(
   uid: string,
   before: Pod,
   after: Pod,
-  namespace: string,
+  namespace: string | undefined,
   deps: AdmissionDeps,
 ): AdmissionAnswer {
   if (!wasInjected(before)) {
@@ -229,7 +233,7 @@ function admitEphemeral(
       outcome: { kind: 'skipped', reason: 'not-a-pod-create' },
     };
   }
-  const who = involved(after, namespace);
+  const who = namespace === undefined ? undefined : involved(after, namespace);
   // Reserved-volume mounts leak credentials: refused whatever the mode.
   const leak = problems.some((p) => p.includes('reserved for the sidecar'));
   if (deps.config.securityMode === 'warn' && !leak) {

@@ -149,6 +149,11 @@ describe('the webhook over HTTPS', () => {
     expect(events).toEqual([
       expect.objectContaining({ reason: 'AgentgateInjectionRefused', name: 'nosy-rs' }),
     ]);
+    // sideEffects None: a dry run answers the same and records nothing.
+    const dry = podReview('e2', 'agents', owned) as { request: Record<string, unknown> };
+    dry.request['dryRun'] = true;
+    expect((await client.post(MUTATE_PATH, dry)).json<ReviewResponse>().response.allowed).toBe(false);
+    expect(events).toHaveLength(1);
   });
 });
 
