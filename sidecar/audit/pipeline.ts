@@ -1,12 +1,12 @@
 // The audit worker's pipeline, off the event loop: ring events -> span records
-// (hash-chained) -> OTLP protobuf -> spool (durable) -> collector (removed from
+// (hash-chained) -> OTLP protobuf (otlp-encode.ts) -> spool (durable) -> collector (removed from
 // the spool on 2xx). Open sessions are checkpointed into the spool, so after a
 // restart their root spans are still written, marked incomplete.
 
 import { randomFillSync } from 'node:crypto';
 import { Kind, readEvent } from './event-codec.js';
+import { type EncodeScope, encodeSpans } from './otlp-encode.js';
 import { OtlpHttpClient, type PostOutcome } from './otlp-http.js';
-import { makeScope, type Scope, serializeSpans } from './otlp-serialize.js';
 import { CTRL, type RingBuffers, RingReader, STAT } from './ring.js';
 import type { Attrs, SpanRecord } from './span-record.js';
 import { commandSpan, openSession, type SessionState, sessionSpan, unknownStart } from './spans.js';
@@ -46,7 +46,7 @@ export class Pipeline {
   private readonly ctrl: Int32Array;
   private readonly stats: Float64Array;
   private readonly spool: Spool;
-  private readonly scope: Scope;
+  private readonly scope: EncodeScope;
   private readonly client: OtlpHttpClient | undefined;
   private readonly sessions = new Map<string, SessionState>();
   private readonly dirty = new Set<string>();
@@ -78,7 +78,7 @@ export class Pipeline {
       fsync: cfg.fsync,
       ...(cfg.segmentBytes === undefined ? {} : { segmentBytes: cfg.segmentBytes }),
     });
-    this.scope = makeScope(cfg.resource, cfg.version);
+    this.scope = { resource: cfg.resource, name: 'agentgate', version: cfg.version };
     this.client =
       cfg.otlpEndpoint === undefined || cfg.otlpEndpoint === ''
         ? undefined
@@ -202,7 +202,7 @@ export class Pipeline {
       records.push({
         kind: REC_SPANS,
         spans: this.batch.length,
-        payload: serializeSpans(this.batch, this.scope),
+        payload: encodeSpans(this.batch, this.scope),
       });
       this.stats[STAT.SPANS_SPOOLED]! += this.batch.length;
       this.batch = [];

@@ -1,0 +1,93 @@
+import { decodeOtlp } from '../../test/audit/otlp-receiver.js';
+import { IDENTITY, scriptedCommands } from '../../test/audit/scripted-session.js';
+import { canonical } from './chain.js';
+import { decodeTraceRequest } from './otlp-decode.js';
+import { encodeSpans } from './otlp-encode.js';
+import { fromOtlpJson, toOtlpJson } from './otlp-json.js';
+import { makeScope, serializeSpans } from './otlp-serialize.js';
+import type { SpanRecord } from './span-record.js';
+import { commandSpan, openSession, sessionSpan } from './spans.js';
+
+const SID = '0123456789abcdef0123456789abcdef';
+
+function sampleSpans(): SpanRecord[] {
+  const t0 = 1_764_000_000_123.25;
+  const st = openSession(
+    {
+      sessionId: SID,
+      startedAt: t0,
+      protocol: 'postgres',
+      target: 'orders-db',
+      serverAddress: 'orders-db.data.svc',
+      serverPort: 5432,
+      clientAddress: '10.0.0.7',
+      clientPort: 40000,
+      namespace: 'shop',
+      podName: 'agent-0',
+    },
+    'aaaaaaaaaaaaaaaa',
+  );
+  st.auth = { sessionId: SID, at: t0 + 1, ok: true, identity: IDENTITY, database: 'orders' };
+  const out = scriptedCommands(SID, t0).map((e, i) => commandSpan(st, e, `bbbbbbbbbbbbbb${i}${i}`));
+  out.push(
+    commandSpan(
+      st,
+      {
+        sessionId: SID,
+        seq: 4,
+        startedAt: t0 + 40,
+        durationUs: 0.5,
+        text: "SELECT 'ünïcødé ✓ 𝄞', ''",
+        operations: ['SELECT', 'SELECT'],
+        tables: [],
+        decision: 'error',
+        policy: '',
+        rule: '',
+        rows: -1,
+        bytes: 1.5,
+      },
+      'cccccccccccccccc',
+    ),
+  );
+  out.push(sessionSpan(st, { sessionId: SID, endedAt: t0 + 50, commands: 4, bytesIn: 1, bytesOut: 2 }));
+  return out;
+}
+
+const RESOURCE = { 'service.name': 'agentgate-sidecar', 'k8s.pod.name': 'agent-0' };
+
+describe('OTLP protobuf encoding', () => {
+  test('the hand encoder and the SDK serializer produce the same message, read with the official protos', () => {
+    const spans = sampleSpans();
+    const ours = decodeOtlp(encodeSpans(spans, { resource: RESOURCE, name: 'agentgate', version: '0.1.0' }));
+    const sdk = decodeOtlp(serializeSpans(spans, makeScope(RESOURCE, '0.1.0')));
+    expect(ours).toEqual(sdk);
+    expect(ours).toHaveLength(5);
+    expect(ours[3]!.attributes['agentgate.rows']).toBe(-1);
+    expect(ours[3]!.attributes['agentgate.bytes']).toBe(1.5);
+    expect(ours[3]!.attributes['db.query.text']).toBe("SELECT 'ünïcødé ✓ 𝄞', ''");
+  });
+
+  test('our decoder reads back exactly the span records that were encoded', () => {
+    const spans = sampleSpans();
+    const back = decodeTraceRequest(
+      encodeSpans(spans, { resource: RESOURCE, name: 'agentgate', version: '1' }),
+    );
+    expect(back.map((s) => ({ ...s, resource: undefined }))).toEqual(
+      spans.map((s) => ({ ...s, resource: undefined })),
+    );
+    expect(back.map(canonical)).toEqual(spans.map(canonical));
+  });
+
+  test('concatenated requests decode as one (how the spool batches records)', () => {
+    const spans = sampleSpans();
+    const scope = { resource: RESOURCE, name: 'agentgate', version: '1' };
+    const joined = Buffer.concat([encodeSpans(spans.slice(0, 2), scope), encodeSpans(spans.slice(2), scope)]);
+    expect(decodeOtlp(joined).map((s) => s.spanId)).toEqual(spans.map((s) => s.spanId));
+  });
+
+  test('the canonical text of a span survives the OTLP JSON round trip', () => {
+    const spans = sampleSpans();
+    const back = fromOtlpJson(JSON.parse(JSON.stringify(toOtlpJson(spans))));
+    expect(back.map(canonical)).toEqual(spans.map(canonical));
+  });
+});
