@@ -324,6 +324,16 @@ describe('the Helm chart', () => {
     expect(unknownFieldProblems(pods)).toEqual([]);
   });
 
+  it('rejects values outside the schema, naming the field', () => {
+    let message = '';
+    try {
+      helm(['template', 'agentgate', CHART, '-n', NS, '--set', 'webhook.failurePolicy=Sometimes']);
+    } catch (err) {
+      message = String((err as { stderr?: string }).stderr);
+    }
+    expect(message).toContain('failurePolicy');
+  });
+
   it('prints next steps in NOTES.txt', () => {
     const out = helm(['install', 'agentgate', CHART, '-n', NS, '--dry-run=client']);
     expect(out).toContain('Next steps:');
