@@ -1,0 +1,86 @@
+import { appendFileSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { REC_CHECKPOINT, REC_SPANS, Spool, segName } from './spool.js';
+
+let dir: string;
+beforeEach(() => {
+  dir = mkdtempSync(join(tmpdir(), 'ag-spool-unit-'));
+});
+afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+function rec(n: number, size = 100): { kind: number; spans: number; payload: Buffer } {
+  return { kind: REC_SPANS, spans: n, payload: Buffer.alloc(size, n) };
+}
+
+function open(maxBytes = 1 << 20, checkpoints: Buffer[] = []): Spool {
+  const s = new Spool({ dir, maxBytes, segmentBytes: 4096, fsync: 'never' });
+  s.open((p) => checkpoints.push(Buffer.from(p)));
+  return s;
+}
+
+describe('audit spool', () => {
+  test('unacknowledged records come back after a reopen; acknowledged ones do not', () => {
+    const s = open();
+    s.append([rec(1), rec(2)]);
+    s.append([rec(3)]);
+    const first = s.takeBatch(150)!;
+    expect(first.spans).toBe(1);
+    s.ack(first);
+    s.close();
+    const again = open();
+    expect(again.backlogSpans()).toBe(5);
+    const b = again.takeBatch(1 << 20)!;
+    expect([...b.body]).toEqual([...Buffer.alloc(100, 2), ...Buffer.alloc(100, 3)]);
+  });
+
+  test('a record cut short by a crash is dropped and later appends stay readable', () => {
+    const s = open();
+    s.append([rec(1)]);
+    s.close();
+    appendFileSync(join(dir, segName(1)), Buffer.from([50, 0, 0, 0, 1, 2, 3]));
+    const t = open();
+    expect(t.backlogSpans()).toBe(1);
+    t.append([rec(4)]);
+    t.close();
+    expect(open().backlogSpans()).toBe(5);
+  });
+
+  test('checkpoints are handed back on open and never exported', () => {
+    const s = open();
+    s.append([rec(1), { kind: REC_CHECKPOINT, spans: 0, payload: Buffer.from('{"open":[],"ended":[]}') }]);
+    s.close();
+    const cps: Buffer[] = [];
+    const t = open(1 << 20, cps);
+    expect(cps.map(String)).toEqual(['{"open":[],"ended":[]}']);
+    expect(t.takeBatch(1 << 20)!.body.length).toBe(100);
+  });
+
+  test('stays under its size limit: full without acks, room again once the collector has taken the data', () => {
+    const s = open(64 * 1024);
+    let appended = 0;
+    while (s.fits(1013)) {
+      s.append([rec(1, 1000)]);
+      appended++;
+    }
+    expect(s.usedBytes()).toBeLessThanOrEqual(64 * 1024);
+    for (let b = s.takeBatch(8192); b !== undefined; b = s.takeBatch(8192)) s.ack(b);
+    expect(s.fits(1013)).toBe(true);
+    expect(appended).toBeGreaterThan(50);
+    const files = readdirSync(dir).filter((f) => f.startsWith('seg-'));
+    const total = files.reduce((n, f) => n + statSync(join(dir, f)).size, 0);
+    expect(total).toBeLessThanOrEqual(64 * 1024);
+  });
+
+  test('drop-oldest removes the oldest segments and counts their unsent spans', () => {
+    const s = open(64 * 1024);
+    let dropped = 0;
+    for (let i = 0; i < 200; i++) {
+      if (!s.fits(1013)) dropped += s.dropOldest(1013);
+      s.append([rec(1, 1000)]);
+    }
+    expect(s.usedBytes()).toBeLessThanOrEqual(64 * 1024);
+    expect(dropped).toBeGreaterThan(0);
+    expect(s.backlogSpans() + dropped).toBe(200);
+  });
+});
