@@ -14,6 +14,7 @@ export const NAMES = {
   init: 'agentgate-init',
   sidecar: 'agentgate-sidecar',
   tokenVolume: 'agentgate-token',
+  kubeApiVolume: 'agentgate-kube-api',
   podInfoVolume: 'agentgate-podinfo',
   runVolume: 'agentgate-run',
   xtablesVolume: 'agentgate-xtables-lock',
@@ -24,6 +25,8 @@ export const NAMES = {
 export const PATHS = {
   secretsDir: '/var/run/agentgate/secrets',
   tokenDir: '/var/run/agentgate/token',
+  /** Where Kubernetes clients look for in-cluster credentials. */
+  kubeApiDir: '/var/run/secrets/kubernetes.io/serviceaccount',
   podInfoDir: '/var/run/agentgate/podinfo',
   runDir: '/var/run/agentgate/run',
   policyDir: '/etc/agentgate/policy',

@@ -122,6 +122,7 @@ function sidecarArgs(config: InjectConfig): string[] {
 export function sidecarContainer(config: InjectConfig, creds: readonly CredentialMount[]): Container {
   const mounts: VolumeMount[] = [
     { name: NAMES.tokenVolume, mountPath: PATHS.tokenDir, readOnly: true },
+    { name: NAMES.kubeApiVolume, mountPath: PATHS.kubeApiDir, readOnly: true },
     { name: NAMES.podInfoVolume, mountPath: PATHS.podInfoDir, readOnly: true },
     { name: NAMES.runVolume, mountPath: PATHS.runDir },
   ];
@@ -197,6 +198,22 @@ export function sidecarVolumes(config: InjectConfig, creds: readonly CredentialM
               path: 'token',
             },
           },
+        ],
+      },
+    },
+    // The sidecar's own API credentials (AgentPolicy watch, AccessRequests).
+    // The ServiceAccount admission plugin ran before any webhook, so it never
+    // mounted the pod's token into our containers; and a pod that turned
+    // automounting off for its app still gets a working sidecar. Same shape
+    // as the plugin's kube-api-access volume.
+    {
+      name: NAMES.kubeApiVolume,
+      projected: {
+        defaultMode: 0o444,
+        sources: [
+          { serviceAccountToken: { expirationSeconds: 3607, path: 'token' } },
+          { configMap: { name: 'kube-root-ca.crt', items: [{ key: 'ca.crt', path: 'ca.crt' }] } },
+          { downwardAPI: { items: [{ path: 'namespace', fieldRef: { apiVersion: 'v1', fieldPath: 'metadata.namespace' } }] } },
         ],
       },
     },

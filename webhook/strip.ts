@@ -49,6 +49,7 @@ export function parseStatus(
 const FIXED_CONTAINERS: ReadonlySet<string> = new Set([NAMES.init, NAMES.sidecar]);
 const FIXED_VOLUMES: ReadonlySet<string> = new Set([
   NAMES.tokenVolume,
+  NAMES.kubeApiVolume,
   NAMES.podInfoVolume,
   NAMES.runVolume,
   NAMES.xtablesVolume,
