@@ -30,12 +30,29 @@ function canonValue(v: AttrValue): string {
   return `${out}]`;
 }
 
+const keyTexts = new Map<string, string>();
+function keyText(k: string): string {
+  let t = keyTexts.get(k);
+  if (t === undefined) {
+    t = JSON.stringify(k);
+    if (keyTexts.size < 4096) keyTexts.set(k, t);
+  }
+  return t;
+}
+
 function canonAttrs(a: Attrs): string {
-  const keys = Object.keys(a).sort();
+  const keys = Object.keys(a);
+  // The worker inserts keys in order already; sorting is for spans read back from elsewhere.
+  for (let i = 1; i < keys.length; i++) {
+    if (keys[i - 1]! > keys[i]!) {
+      keys.sort();
+      break;
+    }
+  }
   let out = '{';
   for (const k of keys) {
     if (k === CHAIN_HASH) continue;
-    out += `${JSON.stringify(k)}=${canonValue(a[k]!)};`;
+    out += `${keyText(k)}=${canonValue(a[k]!)};`;
   }
   return `${out}}`;
 }

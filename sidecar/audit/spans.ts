@@ -105,47 +105,81 @@ function entityKey(name: string): string {
   return `agentgate.masked.${name.replace(/^column:/, 'column.').toLowerCase()}`;
 }
 
-/** Builds the command span, links it into the session's chain and advances the state. */
+const entityKeys = new Map<string, string>();
+function maskedKey(name: string): string {
+  let k = entityKeys.get(name);
+  if (k === undefined) {
+    k = entityKey(name);
+    if (entityKeys.size < 1024) entityKeys.set(name, k);
+  }
+  return k;
+}
+
+/**
+ * Builds the command span, links it into the session's chain and advances the
+ * state. Attributes are inserted in key order: the chain's canonical text sorts
+ * keys, and finds them already sorted (the worker computes it for every span).
+ */
 export function commandSpan(st: SessionState, e: DecodedCommand, spanId: string): SpanRecord {
-  const a: Attrs = {};
-  connectionAttrs(a, st.start);
-  identityAttrs(a, st.auth, false);
-  a['agentgate.command.seq'] = e.seq;
-  const http = st.start.protocol === 'http';
-  if (!http) a['db.query.text'] = e.text;
-  if (e.textTruncatedFrom !== undefined) a['agentgate.query.truncated_from'] = e.textTruncatedFrom;
+  const s = st.start;
+  const auth = st.auth;
+  const id = auth?.ok ? auth.identity : undefined;
+  const http = s.protocol === 'http';
   const ops = e.operations;
+  const a: Attrs = {};
+  if (e.approver !== undefined) a['agentgate.approval.approver'] = e.approver;
+  if (e.approvalName !== undefined) a['agentgate.approval.name'] = e.approvalName;
+  if (e.bytes !== undefined) a['agentgate.bytes'] = e.bytes;
+  a[CHAIN_INDEX] = st.chained + 1;
+  a['agentgate.command.seq'] = e.seq;
+  a['agentgate.decision'] = e.decision;
+  if (e.error !== undefined) a['agentgate.error'] = e.error;
+  if (id !== undefined) a['agentgate.identity.groups'] = [...id.groups];
+  if (e.masked !== undefined) {
+    let total = 0;
+    const keys: string[] = ['agentgate.masked.count'];
+    const counts: Record<string, number> = {};
+    for (const k in e.masked) {
+      const n = e.masked[k]!;
+      const key = maskedKey(k);
+      keys.push(key);
+      counts[key] = n;
+      total += n;
+    }
+    counts['agentgate.masked.count'] = total;
+    keys.sort();
+    for (const k of keys) a[k] = counts[k]!;
+  }
+  if (ops.length > 0) a['agentgate.operations'] = [...ops];
+  if (e.policy !== '') a['agentgate.policy'] = e.policy;
+  a['agentgate.protocol'] = s.protocol;
+  if (e.textTruncatedFrom !== undefined) a['agentgate.query.truncated_from'] = e.textTruncatedFrom;
+  if (e.rows !== undefined) a['agentgate.rows'] = e.rows;
+  if (e.rule !== '') a['agentgate.rule'] = e.rule;
+  a['agentgate.session.id'] = s.sessionId;
+  if (e.tables.length > 0) a['agentgate.tables'] = [...e.tables];
+  if (s.target !== '') a['agentgate.target'] = s.target;
+  if (s.clientAddress !== '') a['client.address'] = s.clientAddress;
+  if (s.clientPort > 0) a['client.port'] = s.clientPort;
+  if (e.tables.length === 1 && !http) a['db.collection.name'] = e.tables[0]!;
+  if (auth?.database !== undefined && auth.database !== '') a['db.namespace'] = auth.database;
   if (ops.length === 1) a['db.operation.name'] = ops[0]!;
   else if (ops.length > 1)
     a['db.operation.name'] = ops.every((o) => o === ops[0]) ? `BATCH ${ops[0]}` : 'BATCH';
-  if (ops.length > 0) a['agentgate.operations'] = [...ops];
-  if (e.tables.length === 1 && !http) a['db.collection.name'] = e.tables[0]!;
-  if (e.tables.length > 0) a['agentgate.tables'] = [...e.tables];
-  if (e.httpMethod !== undefined) a['http.request.method'] = e.httpMethod;
-  if (e.urlPath !== undefined) a['url.path'] = e.urlPath;
-  if (e.httpStatus !== undefined) a['http.response.status_code'] = e.httpStatus;
-  a['agentgate.decision'] = e.decision;
-  if (e.policy !== '') a['agentgate.policy'] = e.policy;
-  if (e.rule !== '') a['agentgate.rule'] = e.rule;
-  if (e.approvalName !== undefined) a['agentgate.approval.name'] = e.approvalName;
-  if (e.approver !== undefined) a['agentgate.approval.approver'] = e.approver;
-  if (e.rows !== undefined) a['agentgate.rows'] = e.rows;
-  if (e.bytes !== undefined) a['agentgate.bytes'] = e.bytes;
-  if (e.masked !== undefined) {
-    let total = 0;
-    for (const [k, n] of Object.entries(e.masked)) {
-      a[entityKey(k)] = n;
-      total += n;
-    }
-    a['agentgate.masked.count'] = total;
-  }
+  if (!http) a['db.query.text'] = e.text;
+  const db = DB_SYSTEM[s.protocol];
+  if (db !== undefined) a['db.system.name'] = db;
+  if (id !== undefined) a['enduser.id'] = id.subject;
   if (e.errorCode !== undefined) a['error.type'] = e.errorCode;
-  if (e.error !== undefined) a['agentgate.error'] = e.error;
+  if (e.httpMethod !== undefined) a['http.request.method'] = e.httpMethod;
+  if (e.httpStatus !== undefined) a['http.response.status_code'] = e.httpStatus;
+  if (s.serverAddress !== '') a['server.address'] = s.serverAddress;
+  if (s.serverPort > 0) a['server.port'] = s.serverPort;
+  if (e.urlPath !== undefined) a['url.path'] = e.urlPath;
   const failed = e.decision === 'deny' || e.decision === 'error' || e.errorCode !== undefined;
   const link = e.traceparent === undefined ? undefined : parseTraceparent(e.traceparent);
   const endMs = e.startedAt + e.durationUs / 1000;
   const startNs = msToNs(e.startedAt);
-  a[CHAIN_INDEX] = st.chained + 1;
   const span: SpanRecord = {
     traceId: st.start.sessionId,
     spanId,

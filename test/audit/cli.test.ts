@@ -111,7 +111,7 @@ describe('agentgate sessions and replay', () => {
 
   test('show prints the refused authentication of a session', async () => {
     const io = capture();
-    expect(await sessions(['show', refusedId.slice(0, 28), '--from', file], io)).toBe(0);
+    expect(await sessions(['show', refusedId.slice(0, 31), '--from', file], io)).toBe(0);
     expect(io.text()).toContain('auth REFUSED: AG_ERR_AUTH_TOKEN_EXPIRED token expired');
   });
 
@@ -161,7 +161,7 @@ describe('agentgate sessions and replay', () => {
     expect(deny).toBeGreaterThan(allow);
     expect(update).toBeGreaterThan(deny);
     expect(text).toContain('approved: areq-7x2k by dba-bob');
-    expect(text).toContain('masked 6 (email_address 3, column.ssn 3)');
+    expect(text).toContain('masked 6 (column.ssn 3, email_address 3)');
     expect(text).toContain('ended: 3 commands, in 200 B, out 900 B');
   });
 
