@@ -96,7 +96,11 @@ export class Framer {
   private startAcc(buf: Buffer, offset: number, end: number, total: number): void {
     const have = end - offset;
     this.accTotal = total;
-    this.acc = Buffer.allocUnsafe(Math.min(total, Math.max(MIN_GROWTH, have * 2)));
+    // A small message gets exactly its size (from Node's pool when under 4 KB);
+    // a large one starts small and grows, so a lying header costs little.
+    this.acc = Buffer.allocUnsafe(
+      total <= MIN_GROWTH ? total : Math.min(total, Math.max(MIN_GROWTH, have * 2)),
+    );
     buf.copy(this.acc, 0, offset, end);
     this.accLen = have;
   }

@@ -518,7 +518,7 @@ export class PgSession {
       case BackendCode.PortalSuspended:
         if (!this.withholding) this.forwardAgent(frame);
         if (head?.kind === Kind.Execute) this.finish(this.queue.shift()!);
-        else if (head?.run) head.run.rowMasker = null; // the next statement of a simple query describes itself
+        else if (head?.run) this.collectMasked(head.run); // the next statement of a simple query describes itself
         return;
       case BackendCode.ReadyForQuery:
         this.readyForQuery((msg as { status: number }).status, frame);
@@ -599,8 +599,8 @@ export class PgSession {
       case Kind.Query:
       case Kind.Execute: {
         const run = head.run!;
+        this.collectMasked(run);
         run.columns = msg.columns;
-        run.rowMasker = null;
         break;
       }
     }
@@ -681,19 +681,29 @@ export class PgSession {
     }
   }
 
+  /** Adds a finished result set's masking counts to its command and drops its row masker. */
+  private collectMasked(run: Run): void {
+    const rm = run.rowMasker;
+    if (rm === null) return;
+    run.rowMasker = null;
+    run.columns = null;
+    if (!rm.active) return;
+    const counts = rm.counts();
+    let n = 0;
+    for (const k in counts) {
+      const c = counts[k]!;
+      if (c === 0) continue;
+      n += c;
+      run.masked ??= {};
+      run.masked[k] = (run.masked[k] ?? 0) + c;
+    }
+    if (n > 0) this.ctx.metrics.masked(n);
+  }
+
   private finish(p: Pending): void {
     const run = p.run!;
     const seconds = (performance.now() - run.t0) / 1000;
-    if (run.rowMasker?.active) {
-      const rm = run.rowMasker;
-      const counts = rm.counts();
-      let n = 0;
-      for (const k in counts) n += counts[k]!;
-      if (n > 0) {
-        run.masked = { ...counts };
-        this.ctx.metrics.masked(n);
-      }
-    }
+    this.collectMasked(run);
     this.ctx.metrics.command('postgres', run.decision, seconds);
     this.ctx.audit.command({
       sessionId: this.opts.sessionId,
