@@ -243,9 +243,11 @@ export class Pipeline {
     this.inflight = false;
     const kind = outcome.kind;
     if (kind === 'ok' || kind === 'rejected' || (kind === 'too-large' && batch.refs.length === 1)) {
-      this.spool.ack(batch);
-      if (kind === 'ok') this.stats[STAT.SPANS_EXPORTED]! += batch.spans;
-      else {
+      const late = this.spool.ack(batch);
+      if (kind === 'ok') {
+        this.stats[STAT.SPANS_EXPORTED]! += batch.spans;
+        this.stats[STAT.SPANS_DROPPED]! -= late;
+      } else {
         this.stats[STAT.SPANS_REJECTED]! += batch.spans;
         process.emitWarning(
           `agentgate audit: collector refused ${batch.spans} spans: ${outcome.kind === 'rejected' ? outcome.detail : kind}`,

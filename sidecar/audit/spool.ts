@@ -274,16 +274,25 @@ export class Spool {
     return { refs, body, spans };
   }
 
-  /** The collector took the batch: forget its records and move the ack pointer past them. */
-  ack(batch: ExportBatch): void {
+  /**
+   * The collector took the batch: forget its records and move the ack pointer
+   * past them. Returns how many of its spans drop-oldest had already counted as
+   * dropped while the request was in flight (they arrived after all).
+   */
+  ack(batch: ExportBatch): number {
+    let late = 0;
     for (const r of batch.refs) {
-      if (this.queue[this.queueHead] !== r) continue; // dropped meanwhile (drop-oldest)
+      if (this.queue[this.queueHead] !== r) {
+        late += r.spans; // dropped meanwhile (drop-oldest)
+        continue;
+      }
       this.queueHead++;
       this.backlog -= r.spans;
       this.setAck(r.seg, r.offset + r.size);
     }
     this.compactQueue();
     this.reclaim();
+    return late;
   }
 
   close(): void {
