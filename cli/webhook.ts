@@ -170,6 +170,13 @@ export const FLAGS: readonly FlagSpec[] = [
     placeholder: 'NAME',
     description: 'with --tls-secret: the MutatingWebhookConfiguration whose caBundle to keep current',
   },
+  {
+    name: 'shutdown-delay',
+    type: 'string',
+    default: '5',
+    placeholder: 'SECONDS',
+    description: 'on SIGTERM, keep answering (with /healthz failing) this long while endpoints update',
+  },
   { name: 'log-level', type: 'string', default: 'info', placeholder: 'LEVEL', description: 'pino log level' },
 ];
 
@@ -329,6 +336,11 @@ export async function run(argv: string[]): Promise<number> {
     process.once('SIGTERM', stop);
     process.once('SIGINT', stop);
   });
+  // The API server keeps calling this pod until the endpoint removal reaches
+  // it; with failurePolicy Fail, closing at once would refuse those pods.
+  webhook.server.drain();
+  const delay = Number(str(values, 'shutdown-delay') ?? '5');
+  if (Number.isFinite(delay) && delay > 0) await new Promise((r) => setTimeout(r, delay * 1000));
   await webhook.close();
   return 0;
 }

@@ -172,6 +172,10 @@ export function admit(body: unknown, route: AdmissionRoute, deps: AdmissionDeps)
   const who = req.dryRun ? undefined : involved(pod, namespace);
   switch (outcome.kind) {
     case 'skipped':
+      // A skip worth telling someone about (hostNetwork: the pod runs ungated).
+      if (who && outcome.warnings.length > 0) {
+        deps.events.record(who, 'Warning', 'AgentgateInjectionSkipped', outcome.warnings.join('; '));
+      }
       return {
         statusCode: 200,
         body: review(req.uid, {
@@ -194,6 +198,14 @@ export function admit(body: unknown, route: AdmissionRoute, deps: AdmissionDeps)
       const patch = podPatch(pod, outcome.pod);
       if (who && outcome.warnings.length > 0) {
         deps.events.record(who, 'Warning', 'AgentgateInjectionWarning', outcome.warnings.join('; '));
+      } else if (who) {
+        const creds = Object.keys(outcome.status.credentials);
+        deps.events.record(
+          who,
+          'Normal',
+          'AgentgateInjected',
+          `agentgate sidecar injected into pod ${pod.metadata?.name ?? pod.metadata?.generateName ?? ''}${creds.length > 0 ? ` with credentials for ${creds.join(', ')}` : ''}`,
+        );
       }
       return {
         statusCode: 200,

@@ -90,7 +90,7 @@ export function injectPod(pod: Pod, ctx: InjectContext, config: InjectConfig): I
   }
 
   const init = initContainer(config, exclusions);
-  const sidecar = sidecarContainer(config, creds);
+  const sidecar = sidecarContainer(config, creds, labels);
   const volumes = sidecarVolumes(config, creds);
   const ownInit = spec.initContainers ?? [];
   const addedAnnotations: string[] = [];

@@ -34,6 +34,8 @@ export interface WebhookServer {
   readonly url: string;
   readonly metrics: WebhookMetrics;
   readonly reloader: Reloader;
+  /** Fails /healthz from now on, so the Service stops sending new requests before close(). */
+  drain(): void;
   close(): Promise<void>;
 }
 
@@ -104,7 +106,11 @@ export async function startWebhookServer(opts: WebhookServerOptions): Promise<We
     };
   app.post(MUTATE_PATH, handler(false));
   app.post(MUTATE_NAMESPACE_ENABLED_PATH, handler(true));
-  app.get('/healthz', async () => ({ status: 'ok' }));
+  let draining = false;
+  app.get('/healthz', async (_req, reply) => {
+    if (draining) return reply.code(503).send({ status: 'draining' });
+    return { status: 'ok' };
+  });
   app.get('/metrics', async (_req, reply) => {
     void reply.header('content-type', metrics.registry.contentType);
     return metrics.registry.metrics();
@@ -130,6 +136,9 @@ export async function startWebhookServer(opts: WebhookServerOptions): Promise<We
     url: `https://${host === '0.0.0.0' ? '127.0.0.1' : host}:${port}`,
     metrics,
     reloader,
+    drain: () => {
+      draining = true;
+    },
     close: async () => {
       reloader.close();
       await app.close();

@@ -119,7 +119,18 @@ function sidecarArgs(config: InjectConfig): string[] {
 }
 
 /** The gateway. Native: an init container that keeps running; legacy: the first app container. */
-export function sidecarContainer(config: InjectConfig, creds: readonly CredentialMount[]): Container {
+function formatLabels(labels: Readonly<Record<string, string>>): string {
+  return Object.keys(labels)
+    .sort()
+    .map((k) => `${k}=${labels[k]}`)
+    .join(',');
+}
+
+export function sidecarContainer(
+  config: InjectConfig,
+  creds: readonly CredentialMount[],
+  labels: Readonly<Record<string, string>> = {},
+): Container {
   const mounts: VolumeMount[] = [
     { name: NAMES.tokenVolume, mountPath: PATHS.tokenDir, readOnly: true },
     { name: NAMES.kubeApiVolume, mountPath: PATHS.kubeApiDir, readOnly: true },
@@ -142,6 +153,9 @@ export function sidecarContainer(config: InjectConfig, creds: readonly Credentia
       fieldEnv('AGENTGATE_NAMESPACE', 'metadata.namespace'),
       fieldEnv('AGENTGATE_POD_NAME', 'metadata.name'),
       fieldEnv('AGENTGATE_SERVICE_ACCOUNT', 'spec.serviceAccountName'),
+      // --pod-labels as they were at admission (label values hold no ',' or
+      // '='); the downward-API file below follows later changes.
+      { name: 'AGENTGATE_POD_LABELS', value: formatLabels(labels) },
       { name: 'AGENTGATE_POD_LABELS_FILE', value: `${PATHS.podInfoDir}/labels` },
       { name: 'AGENTGATE_TOKEN_FILE', value: `${PATHS.tokenDir}/token` },
       { name: 'TMPDIR', value: PATHS.runDir },

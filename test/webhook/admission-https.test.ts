@@ -154,6 +154,14 @@ describe('the webhook over HTTPS', () => {
     dry.request['dryRun'] = true;
     expect((await client.post(MUTATE_PATH, dry)).json<ReviewResponse>().response.allowed).toBe(false);
     expect(events).toHaveLength(1);
+    // An injection is a Normal event on the controller, naming the credentials mounted.
+    const deployed = goldenCases().find((c) => c.name === 'deployment-pod')!.pod;
+    await client.post(MUTATE_PATH, podReview('e3', 'agents', deployed));
+    expect(events[1]).toEqual({
+      reason: 'AgentgateInjected',
+      name: 'support-agent-7d9f8b6c5',
+      message: 'agentgate sidecar injected into pod support-agent-7d9f8b6c5- with credentials for orders-db',
+    });
   });
 });
 
@@ -251,6 +259,19 @@ describe('bad requests get a clean error and the server stays up', () => {
     expect(reply.json<{ error: string }>().error).toBe('AG_ERR_WEBHOOK_BAD_REVIEW');
   });
 
+  it('fails /healthz once draining, and still answers reviews', async () => {
+    const s = await startWebhookServerFor(injectConfig(GOLDEN_BASE_CONFIG));
+    try {
+      expect((await s.client.send('GET', '/healthz')).status).toBe(200);
+      s.drain();
+      expect((await s.client.send('GET', '/healthz')).status).toBe(503);
+      const pod = goldenCases().find((c) => c.name === 'deployment-pod')!.pod;
+      expect((await s.client.post(MUTATE_PATH, podReview('dr', 'agents', pod))).status).toBe(200);
+    } finally {
+      await s.close();
+    }
+  });
+
   it('counts injections, skips, refusals and bad requests in /metrics', async () => {
     const text = (await client.send('GET', '/metrics')).body;
     expect(text).toMatch(/^agentgate_webhook_injections_total \d+/m);
@@ -266,7 +287,7 @@ describe('bad requests get a clean error and the server stays up', () => {
 /** A second server with a case's own configuration, sharing the certificates. */
 async function startWebhookServerFor(
   config: ReturnType<typeof injectConfig>,
-): Promise<{ client: WebhookClient; close(): Promise<void> }> {
+): Promise<{ client: WebhookClient; drain(): void; close(): Promise<void> }> {
   const s = await startWebhookServer({
     host: '127.0.0.1',
     port: 0,
@@ -283,6 +304,7 @@ async function startWebhookServerFor(
   const c = new WebhookClient(s.url, readFileSync(join(dir, FILES.bundle), 'utf8'));
   return {
     client: c,
+    drain: () => s.drain(),
     close: async () => {
       c.close();
       await s.close();

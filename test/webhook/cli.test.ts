@@ -30,6 +30,8 @@ function startCli(
       './test/webhook/run-from-source.mjs',
       'cli/main.ts',
       'webhook',
+      '--shutdown-delay',
+      '0',
       ...args,
     ],
     { cwd: root, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] },
