@@ -1,10 +1,13 @@
 // `agentgate policy check` as a user runs it: the real CLI entry point in a
+
 // child process (Node 24 running the TypeScript sources), real policy files.
 import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { jest } from '@jest/globals';
+import { run as policyCommand } from '../../cli/policy-check.js';
 
 const root = new URL('../../', import.meta.url).pathname;
 const examples = join(root, 'examples/policies');
@@ -53,6 +56,33 @@ const check = (query: string, target = 'orders-db', ...extra: string[]) =>
     ...extra,
   ]);
 
+/** The same command in this process: the decision tables would spend a minute starting Node otherwise. */
+async function decideHere(query: string, target = 'orders-db'): Promise<{ decision: string; rule: string }> {
+  let out = '';
+  const spy = jest.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
+    out += String(chunk);
+    return true;
+  });
+  try {
+    const code = await policyCommand([
+      'check',
+      '--policy',
+      examples,
+      '--target',
+      target,
+      '--query',
+      query,
+      '--group',
+      'ai-agents',
+      '--json',
+    ]);
+    expect(code).toBe(0);
+  } finally {
+    spy.mockRestore();
+  }
+  return JSON.parse(out);
+}
+
 describe('agentgate policy check', () => {
   test('--json prints one object with decision, policy, rule, operations and tables', async () => {
     const r = await check('SELECT 1; DROP TABLE orders');
@@ -78,7 +108,7 @@ describe('agentgate policy check', () => {
     ['DO $$ BEGIN EXECUTE 1; END $$', 'deny', '(default)'],
     ['SELEC oops', 'deny', 'no-secrets-table'], // unreadable: may touch secrets
   ])('postgres: %s -> %s by %s', async (query, decision, rule) => {
-    const out = JSON.parse((await check(query)).stdout);
+    const out = await decideHere(query);
     expect({ decision: out.decision, rule: out.rule }).toEqual({ decision, rule });
   });
 
@@ -91,7 +121,7 @@ describe('agentgate policy check', () => {
     ['billing-api', 'POST /v1/orders/7/refund', 'review'],
     ['billing-api', 'GET /v1/orders/../admin', 'deny'],
   ])('%s: %s -> %s', async (target, query, decision) => {
-    expect(JSON.parse((await check(query, target)).stdout).decision).toBe(decision);
+    expect((await decideHere(query, target)).decision).toBe(decision);
   });
 
   test('an identity no policy names is denied with no policy', async () => {
