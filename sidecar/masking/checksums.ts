@@ -5,26 +5,33 @@
 import { countrySpecs } from 'ibantools';
 import { sha256Small } from './sha256.js';
 
-/** Luhn (mod 10) over a string of ASCII digits. */
-export function luhnValid(digits: string): boolean {
+/**
+ * Digit validators read digit values (0-9) from a byte array, so the scanner
+ * can hand over the digits of a grouped number without building a string.
+ * The string forms below are for tests and tools.
+ */
+export type Digits = Uint8Array;
+
+/** Luhn (mod 10) over the first `n` digits. */
+export function luhn(d: Digits, n: number): boolean {
   let sum = 0;
   let dbl = false;
-  for (let i = digits.length - 1; i >= 0; i--) {
-    let d = digits.charCodeAt(i) - 48;
+  for (let i = n - 1; i >= 0; i--) {
+    let v = d[i]!;
     if (dbl) {
-      d *= 2;
-      if (d > 9) d -= 9;
+      v *= 2;
+      if (v > 9) v -= 9;
     }
-    sum += d;
+    sum += v;
     dbl = !dbl;
   }
   return sum % 10 === 0;
 }
 
 /** All the same digit: test patterns and padding, never a real identifier. */
-export function allSameDigit(digits: string): boolean {
-  const first = digits.charCodeAt(0);
-  for (let i = 1; i < digits.length; i++) if (digits.charCodeAt(i) !== first) return false;
+export function sameDigits(d: Digits, n: number): boolean {
+  const first = d[0];
+  for (let i = 1; i < n; i++) if (d[i] !== first) return false;
   return true;
 }
 
@@ -32,11 +39,10 @@ export function allSameDigit(digits: string): boolean {
  * Card brands by issuer prefix and length. A Luhn-valid number outside every
  * issuer range is an order or tracking number, not a card.
  */
-export function cardBrandValid(digits: string): boolean {
-  const n = digits.length;
-  const d1 = digits.charCodeAt(0) - 48;
-  const p2 = d1 * 10 + digits.charCodeAt(1) - 48;
-  const p4 = p2 * 100 + (digits.charCodeAt(2) - 48) * 10 + digits.charCodeAt(3) - 48;
+export function cardBrand(d: Digits, n: number): boolean {
+  const d1 = d[0]!;
+  const p2 = d1 * 10 + d[1]!;
+  const p4 = p2 * 100 + d[2]! * 10 + d[3]!;
   switch (d1) {
     case 4: // Visa
       return n === 13 || n === 16 || n === 19;
@@ -56,8 +62,14 @@ export function cardBrandValid(digits: string): boolean {
   }
 }
 
-export function creditCardValid(digits: string): boolean {
-  return !allSameDigit(digits) && cardBrandValid(digits) && luhnValid(digits);
+export function creditCard(d: Digits, n: number): boolean {
+  return !sameDigits(d, n) && cardBrand(d, n) && luhn(d, n);
+}
+
+function num(d: Digits, from: number, to: number): number {
+  let v = 0;
+  for (let i = from; i < to; i++) v = v * 10 + d[i]!;
+  return v;
 }
 
 /**
@@ -65,29 +77,38 @@ export function creditCardValid(digits: string): boolean {
  * serial 0000 neither; the specimen numbers published in wallets and ads are
  * refused as Presidio refuses them.
  */
-export function ssnValid(digits: string): boolean {
-  if (digits.length !== 9 || allSameDigit(digits)) return false;
-  const area = digits.slice(0, 3);
-  if (area === '000' || area === '666' || digits.charCodeAt(0) === 57) return false;
-  if (digits.slice(3, 5) === '00' || digits.slice(5) === '0000') return false;
-  return (
-    digits !== '123456789' &&
-    digits !== '078051120' &&
-    digits !== '219099999' &&
-    !digits.startsWith('98765432')
-  );
+export function ssn(d: Digits, n: number): boolean {
+  if (n !== 9 || sameDigits(d, n)) return false;
+  const area = num(d, 0, 3);
+  if (area === 0 || area === 666 || area >= 900) return false;
+  if (num(d, 3, 5) === 0 || num(d, 5, 9) === 0) return false;
+  const all = num(d, 0, 9);
+  return all !== 123456789 && all !== 78051120 && all !== 219099999 && num(d, 0, 8) !== 98765432;
 }
 
 /** UK NHS number: 10 digits, the last a mod 11 check digit (a remainder of 10 is never issued). */
-export function nhsValid(digits: string): boolean {
-  if (digits.length !== 10 || allSameDigit(digits)) return false;
+export function nhs(d: Digits, n: number): boolean {
+  if (n !== 10 || sameDigits(d, n)) return false;
   let sum = 0;
-  for (let i = 0; i < 9; i++) sum += (digits.charCodeAt(i) - 48) * (10 - i);
+  for (let i = 0; i < 9; i++) sum += d[i]! * (10 - i);
   let check = 11 - (sum % 11);
   if (check === 11) check = 0;
   if (check === 10) return false;
-  return check === digits.charCodeAt(9) - 48;
+  return check === d[9];
 }
+
+const scratch = new Uint8Array(64);
+function digitsOf(text: string): number {
+  const n = Math.min(text.length, scratch.length);
+  for (let i = 0; i < n; i++) scratch[i] = text.charCodeAt(i) - 48;
+  return n;
+}
+
+export const luhnValid = (digits: string): boolean => luhn(scratch, digitsOf(digits));
+export const cardBrandValid = (digits: string): boolean => cardBrand(scratch, digitsOf(digits));
+export const creditCardValid = (digits: string): boolean => creditCard(scratch, digitsOf(digits));
+export const ssnValid = (digits: string): boolean => ssn(scratch, digitsOf(digits));
+export const nhsValid = (digits: string): boolean => nhs(scratch, digitsOf(digits));
 
 interface IbanCountry {
   readonly length: number;

@@ -5,7 +5,7 @@
 // a 10-digit phone) count only with a context word, as in Presidio.
 
 import { clsAt, DIGIT, isDigitAt, runEnd, WORD } from './char-class.js';
-import { creditCardValid, nhsValid, ssnValid } from './checksums.js';
+import { creditCard, nhs, ssn } from './checksums.js';
 import { Ctx, E } from './entities.js';
 import type { Matches } from './matches.js';
 
@@ -26,11 +26,17 @@ const DASH = 45;
 const DOT = 46;
 const SLASH = 47;
 
-function digitsOf(s: string, groups: number, total: number): string {
-  if (groups === 1) return s.slice(gStart[0]!, gStart[0]! + total);
-  let out = '';
-  for (let g = 0; g < groups; g++) out += s.slice(gStart[g]!, gStart[g]! + gLen[g]!);
-  return out;
+const digits = new Uint8Array(MAX_GROUPS * 20);
+
+/** The digit values of the parsed groups, into `digits`; returns how many. */
+function collect(s: string, groups: number): number {
+  let n = 0;
+  for (let g = 0; g < groups; g++) {
+    const at = gStart[g]!;
+    const len = gLen[g]!;
+    for (let k = 0; k < len && n < digits.length; k++) digits[n++] = s.charCodeAt(at + k) - 48;
+  }
+  return n;
 }
 
 function shape(groups: number, a: number, b: number, c: number): boolean {
@@ -102,7 +108,12 @@ export function digitGroups(s: string, i: number, enabled: number, ctx: Ctx, m: 
     }
     if (ok) return found(m, E.IP_ADDRESS, i, j);
   }
-  if (total < 9 || total > 19) return -1;
+  if (total < 9) {
+    // every later start has fewer digits still: skip the whole sequence (dates, times, amounts)
+    resume.at = j;
+    return -1;
+  }
+  if (total > 19) return -1;
   // a slash joins only the area code of a German-style number (030/12345678)
   if (sep === SLASH) {
     const ok = groups === 2 && s.charCodeAt(i) === 48 && enabled & (1 << E.PHONE_NUMBER) && total <= 12;
@@ -110,18 +121,18 @@ export function digitGroups(s: string, i: number, enabled: number, ctx: Ctx, m: 
   }
 
   if (enabled & (1 << E.CREDIT_CARD) && total >= 13 && sep !== DOT && cardShape(groups)) {
-    if (creditCardValid(digitsOf(s, groups, total))) return found(m, E.CREDIT_CARD, i, j);
+    if (creditCard(digits, collect(s, groups))) return found(m, E.CREDIT_CARD, i, j);
   }
   if (enabled & (1 << E.US_SSN) && total === 9) {
     if (shape(groups, 3, 2, 4) || (groups === 1 && ctx & Ctx.SSN)) {
-      if (ssnValid(digitsOf(s, groups, total))) return found(m, E.US_SSN, i, j);
+      if (ssn(digits, collect(s, groups))) return found(m, E.US_SSN, i, j);
     }
   }
   if (total === 10) {
     const spaced334 = shape(groups, 3, 3, 4) && sep !== DOT;
     if (enabled & (1 << E.UK_NHS) && (spaced334 || groups === 1)) {
       // NHS numbers are written 3 3 4 with spaces; dashes or a bare run need an NHS context
-      if ((sep === SPACE || ctx & Ctx.NHS) && nhsValid(digitsOf(s, groups, total))) {
+      if ((sep === SPACE || ctx & Ctx.NHS) && nhs(digits, collect(s, groups))) {
         return found(m, E.UK_NHS, i, j);
       }
     }

@@ -137,12 +137,31 @@ function hexNet(s: string, i: number, enabled: number, m: Matches): number {
   const next = s.charCodeAt(hexEnd);
   if (next !== 58 && next !== 45 && next !== 46) return -1;
   if (s.charCodeAt(i - 1) === 58) return -1; // the tail of a longer colon run
+  if (next === 58 && !colonShape(s, hexEnd)) return -1;
   if (enabled & bit(E.MAC_ADDRESS) && (len === 2 || (len === 4 && next === 46))) {
     const end = pushIf(m, E.MAC_ADDRESS, i, mac(s, i));
     if (end >= 0) return end;
   }
   if (enabled & bit(E.IP_ADDRESS) && next === 58) return pushIf(m, E.IP_ADDRESS, i, ipv6(s, i));
   return -1;
+}
+
+/**
+ * Colons from `j` on could make a MAC (five) or an IPv6 address (seven, or a
+ * '::'); a clock time (`12:47:08`) has two and is ruled out before either
+ * parser runs.
+ */
+function colonShape(s: string, j: number): boolean {
+  const limit = Math.min(s.length, j + 40);
+  let colons = 0;
+  for (; j < limit; j++) {
+    const c = s.charCodeAt(j);
+    if (c === 58) {
+      if (s.charCodeAt(j + 1) === 58) return true;
+      colons++;
+    } else if (c >= 128 || (CLS[c]! & (DIGIT | HEXL)) === 0) break;
+  }
+  return colons >= 5;
 }
 
 function token(s: string, i: number, c: number, k: number, enabled: number, ctx: number, m: Matches): number {
@@ -166,6 +185,7 @@ function token(s: string, i: number, c: number, k: number, enabled: number, ctx:
       if (r >= 0) return r;
     }
     if (digitEnd - i === 1 && next !== 32 && next !== 45 && next !== 46) return -1; // a lone digit
+    if (next === 58 && digitEnd - i < 7) return -1; // a clock time: ':' joins no digit groups
     return digitGroups(s, i, enabled, digitEnd - i >= 9 ? ctx | textContext(s, i) : ctx, m);
   }
   const lw = LETTER_START[c]! & letterMask(enabled);
