@@ -9,6 +9,7 @@ import type { InjectConfig } from './config.js';
 import { injectPod } from './inject.js';
 import { type SkipReason, wasInjected } from './opt-in.js';
 import { podPatch } from './patch.js';
+import { podShapeProblem } from './pod-shape.js';
 import type { Pod } from './pod-types.js';
 import { ephemeralProblems } from './security-checks.js';
 import type { EventRecorder, NamespaceLookup, PolicySource } from './sources.js';
@@ -144,6 +145,20 @@ export function admit(body: unknown, route: AdmissionRoute, deps: AdmissionDeps)
       body: { error: req.code, message: req.message },
       outcome: { kind: 'bad-request', error: req },
     };
+  }
+  for (const [what, obj] of [
+    ['request.object', req.object],
+    ['request.oldObject', req.oldObject],
+  ] as const) {
+    const problem = (req.kindOk || req.ephemeral) && obj !== undefined ? podShapeProblem(obj) : undefined;
+    if (problem !== undefined) {
+      const error = agError('AG_ERR_WEBHOOK_BAD_REVIEW', `${what}: ${problem}`);
+      return {
+        statusCode: 400,
+        body: { error: error.code, message: error.message },
+        outcome: { kind: 'bad-request', error },
+      };
+    }
   }
   if (
     req.ephemeral &&
