@@ -27,7 +27,7 @@ export const COMMANDS: readonly CliCommand[] = [
     name: 'sidecar',
     usage: 'sidecar --policy PATH --secrets-dir DIR [--listen HOST:PORT] [--admin HOST:PORT] ...',
     summary: 'run the Layer-7 gateway in an agent pod',
-    run: notYet('sidecar'),
+    run: async (argv) => (await import('./sidecar.js')).run(argv),
   },
   {
     name: 'webhook',

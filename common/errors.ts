@@ -105,6 +105,14 @@ export const ERRORS = {
   AG_ERR_PROTOCOL_UNSUPPORTED: { ...PROTOCOL, message: 'agentgate: unsupported: %s' },
   AG_ERR_UPSTREAM_UNAVAILABLE: { ...UNAVAILABLE, message: 'agentgate: upstream %s unavailable: %s' },
   AG_ERR_UPSTREAM_AUTH: { ...UNAVAILABLE, message: 'agentgate: upstream %s refused the sidecar credentials' },
+  AG_ERR_SIDECAR_SHUTDOWN: {
+    sqlstate: '57P01',
+    mysqlErrno: 1053,
+    mysqlState: '08S01',
+    resp: 'ERR',
+    http: 503,
+    message: 'agentgate: the sidecar is shutting down; reconnect',
+  },
   // masking
   AG_ERR_MASKING_FAILED: { ...CONFIG, message: 'agentgate: result withheld: masking failed (%s)' },
   // intercept: the transparent listener and the pod's redirect rules

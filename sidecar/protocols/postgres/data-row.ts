@@ -3,6 +3,7 @@
 // changed, else the original bytes are forwarded untouched.
 
 import { agError } from '../../../common/errors.js';
+import { pgTextual } from '../../masking/wire-types.js';
 import type { ResultColumn, RowMasker } from '../gateway-context.js';
 import { JSONB_OID, TEXT_TYPE_OIDS } from './codes.js';
 import type { Column } from './messages.js';
@@ -15,7 +16,7 @@ export function resultColumns(cols: readonly Column[]): ResultColumn[] {
     typeOid: c.typeOid,
     tableOid: c.tableOid,
     columnIndex: c.columnIndex,
-    textual: c.format === 0 || TEXT_TYPE_OIDS.has(c.typeOid),
+    textual: pgTextual(c.typeOid, c.format),
   }));
 }
 

@@ -138,6 +138,11 @@ export class PgSession {
     if (this.phase !== Phase.Ready || this.queue.length === 0) this.close('sidecar shutting down');
   }
 
+  /** Ends the session now with a FATAL the agent can read (drain time ran out). */
+  abort(): void {
+    this.fail(agError('AG_ERR_SIDECAR_SHUTDOWN'));
+  }
+
   get idle(): boolean {
     return this.queue.length === 0;
   }
