@@ -125,6 +125,9 @@ function domainEnd(s: string, i: number): number {
  * found from its '@'. Writes the start into `out[0]` and returns the end, or -1.
  */
 export function urlWithCredentials(s: string, at: number, floor: number, out: Int32Array): number {
+  // most '@' belong to e-mail addresses: no '://' before it, no URL
+  const scheme = s.lastIndexOf('://', at);
+  if (scheme < floor || at - scheme > MAX_USERINFO) return -1;
   // walk back over userinfo to '://'
   const min = Math.max(floor, at - MAX_USERINFO);
   let j = at - 1;
