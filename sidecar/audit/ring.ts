@@ -151,11 +151,10 @@ export function strBound(s: string): number {
   return 4 + s.length * 3;
 }
 
-const utf8d = new TextDecoder();
-
 /** The consumer side: a cursor over one record at a time. */
 export class RingReader {
   readonly u8: Uint8Array;
+  private readonly buf: Buffer;
   readonly dv: DataView;
   readonly ctrl: Int32Array;
   private tail: number;
@@ -164,6 +163,7 @@ export class RingReader {
 
   constructor(bufs: RingBuffers) {
     this.u8 = new Uint8Array(bufs.data);
+    this.buf = Buffer.from(bufs.data);
     this.dv = new DataView(bufs.data);
     this.ctrl = new Int32Array(bufs.ctrl);
     this.tail = Atomics.load(this.ctrl, CTRL.TAIL);
@@ -220,8 +220,8 @@ export class RingReader {
 
   str(): string {
     const len = this.u32();
-    // TextDecoder refuses views on shared memory: copy out first.
-    const s = utf8d.decode(this.u8.slice(this.pos, this.pos + len));
+    // Buffer decodes straight from shared memory (TextDecoder would need a copy first).
+    const s = this.buf.toString('utf8', this.pos, this.pos + len);
     this.pos += len;
     return s;
   }

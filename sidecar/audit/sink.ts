@@ -108,6 +108,9 @@ class RingSink implements DurableAuditSink {
   private failure: string | undefined = undefined;
   private readonly readyPromise: Promise<void>;
   private onReady: (() => void) | undefined = undefined;
+  private isReady = false;
+  /** Callers waiting on the worker (ready, flush): while any, it keeps the process alive. */
+  private holds = 0;
 
   constructor(opts: AuditSinkOptions) {
     const ringBytes = opts.ringBytes ?? 8 << 20;
@@ -203,7 +206,16 @@ class RingSink implements DurableAuditSink {
   }
 
   ready(): Promise<void> {
-    return this.readyPromise;
+    if (this.isReady) return this.readyPromise;
+    // While someone waits on the worker, it must keep the process alive.
+    this.holdWorker(1);
+    return this.readyPromise.finally(() => this.holdWorker(-1));
+  }
+
+  private holdWorker(delta: number): void {
+    this.holds += delta;
+    if (this.holds > 0 || this.closed !== undefined) this.worker.ref();
+    else this.worker.unref();
   }
 
   flush(): Promise<void> {
@@ -213,9 +225,9 @@ class RingSink implements DurableAuditSink {
           if (this.failure !== undefined) return resolve();
           const id = ++this.flushId;
           // An unref'd worker would let the process exit with this promise pending.
-          this.worker.ref();
+          this.holdWorker(1);
           this.flushes.set(id, () => {
-            if (this.flushes.size === 1 && this.closed === undefined) this.worker.unref();
+            this.holdWorker(-1);
             resolve();
           });
           this.worker.postMessage({ type: 'flush', id } satisfies ToWorker);
@@ -303,6 +315,7 @@ class RingSink implements DurableAuditSink {
 
   private onMessage(m: FromWorker): void {
     if (m.type === 'ready') {
+      this.isReady = true;
       this.onReady?.();
     } else if (m.type === 'flushed') {
       this.flushes.get(m.id)?.();

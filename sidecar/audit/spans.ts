@@ -134,7 +134,7 @@ export function commandSpan(st: SessionState, e: DecodedCommand, spanId: string)
   a['agentgate.command.seq'] = e.seq;
   a['agentgate.decision'] = e.decision;
   if (e.error !== undefined) a['agentgate.error'] = e.error;
-  if (id !== undefined) a['agentgate.identity.groups'] = [...id.groups];
+  if (id !== undefined) a['agentgate.identity.groups'] = id.groups;
   if (e.masked !== undefined) {
     let total = 0;
     const keys: string[] = ['agentgate.masked.count'];
@@ -150,14 +150,14 @@ export function commandSpan(st: SessionState, e: DecodedCommand, spanId: string)
     keys.sort();
     for (const k of keys) a[k] = counts[k]!;
   }
-  if (ops.length > 0) a['agentgate.operations'] = [...ops];
+  if (ops.length > 0) a['agentgate.operations'] = ops;
   if (e.policy !== '') a['agentgate.policy'] = e.policy;
   a['agentgate.protocol'] = s.protocol;
   if (e.textTruncatedFrom !== undefined) a['agentgate.query.truncated_from'] = e.textTruncatedFrom;
   if (e.rows !== undefined) a['agentgate.rows'] = e.rows;
   if (e.rule !== '') a['agentgate.rule'] = e.rule;
   a['agentgate.session.id'] = s.sessionId;
-  if (e.tables.length > 0) a['agentgate.tables'] = [...e.tables];
+  if (e.tables.length > 0) a['agentgate.tables'] = e.tables;
   if (s.target !== '') a['agentgate.target'] = s.target;
   if (s.clientAddress !== '') a['client.address'] = s.clientAddress;
   if (s.clientPort > 0) a['client.port'] = s.clientPort;

@@ -1,0 +1,186 @@
+// pgbench select-only through the PostgreSQL gateway with audit off (NOOP_AUDIT)
+// and on (the durable sink: ring, worker, spool with fsync per batch, export to
+// a loopback OTLP/HTTP collector). Goal: at most 5% throughput lost to audit.
+// Runs alternate off/on so drifting load on the shared machine hits both alike.
+
+import { execFile, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { once } from 'node:events';
+import { mkdtempSync, rmSync } from 'node:fs';
+import type { AddressInfo } from 'node:net';
+import { createServer, type Server, type Socket } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import pg from 'pg';
+import type { Target } from '../api/types.js';
+import { type AuditSink, NOOP_AUDIT } from '../sidecar/audit/events.js';
+import { createAuditSink } from '../sidecar/audit/sink.js';
+import { loadSqlScanner, maskSqlLiterals } from '../sidecar/masking/index.js';
+import { classifyPostgres, initClassifiers } from '../sidecar/policy/classify/postgres.js';
+import { type GatewayContext, NOOP_METRICS } from '../sidecar/protocols/gateway-context.js';
+import { CancelRegistry } from '../sidecar/protocols/postgres/cancel.js';
+import { PgSession } from '../sidecar/protocols/postgres/session.js';
+import { round } from './stats.js';
+import type { BenchResult } from './types.js';
+
+export const title = 'Audit: pgbench select-only through the gateway, audit off vs on';
+
+const exec = promisify(execFile);
+const COLLECTOR = `
+const s = require('node:http').createServer((q, r) => { q.resume(); q.on('end', () => r.writeHead(200).end()); });
+s.listen(0, '127.0.0.1', () => console.log(s.address().port));`;
+const DB = 'agentgate_audit_bench';
+const CLIENTS = 8;
+const SECONDS = 6;
+const ROUNDS = 3;
+
+async function prepareDatabase(): Promise<void> {
+  const c = new pg.Client({ host: '127.0.0.1', port: 5432, user: 'postgres', database: 'postgres' });
+  await c.connect();
+  const exists = await c.query('SELECT 1 FROM pg_database WHERE datname = $1', [DB]);
+  if (exists.rowCount === 0) await c.query(`CREATE DATABASE ${DB}`);
+  await c.end();
+  await exec('pgbench', ['-i', '-q', '-s', '1', '-h', '127.0.0.1', '-p', '5432', '-U', 'postgres', DB]);
+}
+
+interface Gateway {
+  port: number;
+  audit: AuditSink;
+  close(): Promise<void>;
+}
+
+async function startGateway(): Promise<Gateway> {
+  const target: Target = { name: 'bench-db', protocol: 'postgres', address: '127.0.0.1:5432' };
+  const gw: Gateway = { port: 0, audit: NOOP_AUDIT, close: async () => {} };
+  const ctx: GatewayContext = {
+    namespace: 'bench',
+    podName: 'bench-0',
+    authenticate: async () => ({
+      kind: 'token',
+      subject: 'bench-agent',
+      groups: ['ai-agents'],
+      issuer: 'https://idp',
+    }),
+    classify: (_p, text) => classifyPostgres(text),
+    decide: () => ({ action: 'allow', policy: 'bench/allow', rule: 'all', reason: 'bench', masking: [] }),
+    masker: () => null,
+    credentials: () => ({ username: 'postgres', password: '' }),
+    caCertificate: () => undefined,
+    auditText: (_p, text) => maskSqlLiterals(text),
+    get audit() {
+      return gw.audit;
+    },
+    metrics: NOOP_METRICS,
+  };
+  const cancels = new CancelRegistry();
+  const sockets = new Set<Socket>();
+  const server: Server = createServer((socket) => {
+    sockets.add(socket);
+    socket.on('close', () => sockets.delete(socket));
+    new PgSession({
+      ctx,
+      target,
+      agent: socket,
+      sessionId: randomBytes(16).toString('hex'),
+      cancels,
+      serverAddress: '127.0.0.1',
+      serverPort: gw.port,
+    }).start();
+  });
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  gw.port = (server.address() as AddressInfo).port;
+  gw.close = async () => {
+    for (const s of sockets) s.destroy();
+    await new Promise<void>((r) => server.close(() => r()));
+  };
+  return gw;
+}
+
+async function pgbench(port: number): Promise<number> {
+  const { stdout } = await exec(
+    'pgbench',
+    [
+      '-S',
+      '-n',
+      '-c',
+      String(CLIENTS),
+      '-j',
+      '2',
+      '-T',
+      String(SECONDS),
+      '-h',
+      '127.0.0.1',
+      '-p',
+      String(port),
+      '-U',
+      'agent',
+      DB,
+    ],
+    { env: { ...process.env, PGPASSWORD: 'bench-token', PGSSLMODE: 'disable' } },
+  );
+  const m = /tps = ([\d.]+)/.exec(stdout);
+  if (m === null) throw new Error(`pgbench printed no tps: ${stdout}`);
+  return Number(m[1]);
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)]!;
+}
+
+export async function run(): Promise<BenchResult[]> {
+  await initClassifiers();
+  await loadSqlScanner();
+  await prepareDatabase();
+  // The collector runs in its own process, as it would in a cluster: its request
+  // handling must not land on the gateway's event loop.
+  const collector = spawn(process.execPath, ['-e', COLLECTOR], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const [portLine] = (await once(collector.stdout!, 'data')) as [Buffer];
+  const dir = mkdtempSync(join(tmpdir(), 'ag-bench-pgbench-'));
+  const sink = createAuditSink({
+    spoolDir: dir,
+    otlpEndpoint: `http://127.0.0.1:${portLine.toString().trim()}`,
+  });
+  await sink.ready();
+  const gw = await startGateway();
+  const off: number[] = [];
+  const on: number[] = [];
+  try {
+    await pgbench(gw.port); // warm-up: JIT, classifier cache, upstream connections
+    for (let i = 0; i < ROUNDS; i++) {
+      gw.audit = NOOP_AUDIT;
+      off.push(await pgbench(gw.port));
+      gw.audit = sink;
+      on.push(await pgbench(gw.port));
+    }
+    const exported = sink.stats();
+    const tpsOff = median(off);
+    const tpsOn = median(on);
+    return [
+      {
+        name: `pgbench -S, ${CLIENTS} clients, audit off (median of ${ROUNDS})`,
+        unit: 'tps',
+        value: round(tpsOff, 0),
+      },
+      {
+        name: `pgbench -S, ${CLIENTS} clients, audit on (median of ${ROUNDS})`,
+        unit: 'tps',
+        value: round(tpsOn, 0),
+        note: `${exported.spansExported} spans exported, ${exported.spansDropped} dropped`,
+      },
+      {
+        name: 'throughput with audit on / off',
+        unit: '%',
+        value: round((100 * tpsOn) / tpsOff, 1),
+        note: 'goal >= 95%',
+      },
+    ];
+  } finally {
+    await gw.close();
+    await sink.close();
+    rmSync(dir, { recursive: true, force: true });
+    collector.kill();
+  }
+}
