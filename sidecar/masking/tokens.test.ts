@@ -88,6 +88,7 @@ describe('secrets', () => {
     expect(found('Server=db;Pwd=Sup3r;')).toEqual([['PASSWORD', 'Sup3r']]);
     expect(found('reset your password today')).toEqual([]);
     expect(found('password=')).toEqual([]);
+    expect(found('if secret == expected')).toEqual([]);
   });
 });
 

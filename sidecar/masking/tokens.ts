@@ -207,6 +207,7 @@ export function secretAssignment(s: string, i: number, wordEnd: number, out: Int
   const op = s.charCodeAt(j);
   if (op !== 58 && op !== 61) return -1;
   j++;
+  if (s.charCodeAt(j) === 61) return -1; // `secret == x` compares, it does not assign
   if (s.charCodeAt(j) === 62) j++; // =>
   while (s.charCodeAt(j) === 32) j++;
   const q = s.charCodeAt(j);
