@@ -1,0 +1,121 @@
+// Runs `agentgate sidecar` as a child process from the TypeScript source, the
+// way a pod runs it: real flags, real files, real signals. Node strips types
+// itself (with enum support); a resolve hook maps `./x.js` imports to `./x.ts`.
+
+import { type ChildProcess, spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+const MAIN = new URL('../../cli/main.ts', import.meta.url).href;
+const BOOT = [
+  "import { registerHooks } from 'node:module';",
+  'registerHooks({ resolve(s, c, next) {',
+  '  try { return next(s, c); } catch (e) {',
+  "    if (s.startsWith('.') && s.endsWith('.js')) return next(s.slice(0, -3) + '.ts', c);",
+  '    throw e;',
+  '  }',
+  '} });',
+  `await import(${JSON.stringify(MAIN)});`,
+].join('\n');
+
+export async function freePort(): Promise<number> {
+  const s = createServer();
+  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
+  const port = (s.address() as { port: number }).port;
+  await new Promise<void>((r) => s.close(() => r()));
+  return port;
+}
+
+export interface SidecarProcess {
+  readonly child: ChildProcess;
+  readonly adminPort: number;
+  log(): string;
+  /** Peak and current resident memory of the process, from /proc. */
+  memory(): { rssKb: number; hwmKb: number };
+  stop(signal?: NodeJS.Signals): Promise<number | null>;
+}
+
+export async function startSidecarProcess(
+  args: string[],
+  env: Record<string, string> = {},
+): Promise<SidecarProcess> {
+  const adminPort = await freePort();
+  const child = spawn(
+    process.execPath,
+    [
+      '--experimental-transform-types',
+      '--liftoff-only',
+      '--no-warnings',
+      '--input-type=module',
+      '-e',
+      BOOT,
+      '--',
+      'agentgate',
+      'sidecar',
+      '--admin',
+      `127.0.0.1:${adminPort}`,
+      ...args,
+    ],
+    { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  let out = '';
+  child.stdout!.on('data', (c: Buffer) => {
+    out += c.toString();
+  });
+  child.stderr!.on('data', (c: Buffer) => {
+    out += c.toString();
+  });
+  await new Promise<void>((resolve, reject) => {
+    const check = () => {
+      if (out.includes('sidecar ready')) resolve();
+    };
+    child.stderr!.on('data', check);
+    child.once('exit', (code) => reject(new Error(`sidecar exited (${code}) before ready:\n${out}`)));
+  });
+  const status = () => readFileSync(`/proc/${child.pid}/status`, 'utf8');
+  const kb = (name: string) => Number(new RegExp(`${name}:\\s+(\\d+)`).exec(status())?.[1] ?? 0);
+  return {
+    child,
+    adminPort,
+    log: () => out,
+    memory: () => ({ rssKb: kb('VmRSS'), hwmKb: kb('VmHWM') }),
+    async stop(signal: NodeJS.Signals = 'SIGTERM') {
+      if (child.exitCode !== null) return child.exitCode;
+      const exited = once(child, 'exit');
+      child.kill(signal);
+      const [code] = (await exited) as [number | null];
+      return code;
+    },
+  };
+}
+
+export interface PolicyFiles {
+  readonly dir: string;
+  readonly policyFile: string;
+  readonly secretsDir: string;
+  writePolicy(yaml: string): void;
+  writeCredentials(target: string, username: string, password: string): void;
+}
+
+export function policyFiles(): PolicyFiles {
+  const dir = mkdtempSync(join(tmpdir(), 'agentgate-sidecar-'));
+  const policyFile = join(dir, 'policy.yaml');
+  const secretsDir = join(dir, 'secrets');
+  return {
+    dir,
+    policyFile,
+    secretsDir,
+    writePolicy(yaml) {
+      writeFileSync(policyFile, yaml);
+    },
+    writeCredentials(target, username, password) {
+      const d = join(secretsDir, target);
+      mkdirSync(d, { recursive: true });
+      writeFileSync(join(d, 'username'), username);
+      writeFileSync(join(d, 'password'), password);
+    },
+  };
+}
