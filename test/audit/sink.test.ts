@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createAuditSink, type DurableAuditSink } from '../../sidecar/audit/sink.js';
@@ -126,5 +126,16 @@ describe('audit sink exporting to an OTLP collector', () => {
     for (const secret of [SECRET_TOKEN, SECRET_PASSWORD, MASKED_EMAIL, MASKED_SSN]) {
       expect(bytes.includes(Buffer.from(secret))).toBe(false);
     }
+  });
+
+  test('when the audit worker cannot start, the sink stops being writable and waiting sessions are refused', async () => {
+    const file = join(dir, 'not-a-dir');
+    writeFileSync(file, 'x');
+    sink = createAuditSink({ otlpEndpoint: receiver.endpoint, spoolDir: join(file, 'spool') });
+    await sink.ready();
+    expect(sink.writable()).toBe(false);
+    await expect(sink.whenWritable()).rejects.toMatchObject({ code: 'AG_ERR_AUDIT_UNAVAILABLE' });
+    await sink.close();
+    sink = undefined;
   });
 });
