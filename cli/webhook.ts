@@ -94,10 +94,25 @@ export const FLAGS: readonly FlagSpec[] = [
     description: 'what pods that could bypass the gate get',
   },
   {
+    name: 'sidecar-policy-source',
+    type: 'string',
+    default: 'configMap',
+    placeholder: 'configMap|kubernetes',
+    description:
+      'where sidecars read AgentPolicies: a ConfigMap in their namespace, or the API (needs a sidecar that watches it)',
+  },
+  {
+    name: 'workload-issuer',
+    type: 'string',
+    placeholder: 'URL',
+    description: "passed to the sidecar's --workload-issuer (the cluster's service-account issuer)",
+  },
+  {
     name: 'sidecar-policy-configmap',
     type: 'string',
+    default: 'agentgate-policies',
     placeholder: 'NAME',
-    description: "sidecars read policies from this ConfigMap in the pod's namespace instead of the API",
+    description: "with --sidecar-policy-source configMap: the ConfigMap in the pod's namespace",
   },
   {
     name: 'otlp-endpoint',
@@ -275,7 +290,14 @@ export function configFromFlags(values: FlagValues): InjectConfig {
       'refuse',
       'warn',
     ] as const),
-    policySource: cm ? { kind: 'configMap', name: cm } : { kind: 'kubernetes' },
+    policySource:
+      oneOf('sidecar-policy-source', str(values, 'sidecar-policy-source') ?? 'configMap', [
+        'configMap',
+        'kubernetes',
+      ] as const) === 'kubernetes'
+        ? { kind: 'kubernetes' }
+        : { kind: 'configMap', name: cm ?? 'agentgate-policies' },
+    workloadIssuer: str(values, 'workload-issuer'),
     otlpEndpoint: otlp,
     oidcIssuers: list(values, 'oidc-issuer'),
     oidcAudience: aud,

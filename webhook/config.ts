@@ -15,6 +15,7 @@ export const NAMES = {
   sidecar: 'agentgate-sidecar',
   tokenVolume: 'agentgate-token',
   kubeApiVolume: 'agentgate-kube-api',
+  /** No longer injected; still stripped from pods injected by earlier versions. */
   podInfoVolume: 'agentgate-podinfo',
   runVolume: 'agentgate-run',
   xtablesVolume: 'agentgate-xtables-lock',
@@ -24,10 +25,10 @@ export const NAMES = {
 
 export const PATHS = {
   secretsDir: '/var/run/agentgate/secrets',
-  tokenDir: '/var/run/agentgate/token',
+  /** The sidecar's default --workload-token-file lives here. */
+  tokenDir: '/var/run/secrets/agentgate.io/serviceaccount',
   /** Where Kubernetes clients look for in-cluster credentials. */
   kubeApiDir: '/var/run/secrets/kubernetes.io/serviceaccount',
-  podInfoDir: '/var/run/agentgate/podinfo',
   runDir: '/var/run/agentgate/run',
   policyDir: '/etc/agentgate/policy',
 } as const;
@@ -76,6 +77,8 @@ export interface InjectConfig {
   readonly otlpEndpoint: string | undefined;
   readonly oidcIssuers: readonly string[];
   readonly oidcAudience: string | undefined;
+  /** The cluster's service-account issuer, for the sidecar's workload identity. */
+  readonly workloadIssuer: string | undefined;
   /** Audience of the projected service-account token (the sidecar's workload identity). */
   readonly tokenAudience: string;
   readonly tokenExpirationSeconds: number;
@@ -94,10 +97,12 @@ export const DEFAULT_CONFIG: InjectConfig = {
   securityMode: 'refuse',
   injectorNamespace: 'agentgate-system',
   excludedNamespaces: ['kube-system', 'kube-public', 'kube-node-lease'],
-  policySource: { kind: 'kubernetes' },
+  // ConfigMap by default: the sidecar in this build needs --policy files.
+  policySource: { kind: 'configMap', name: 'agentgate-policies' },
   otlpEndpoint: undefined,
   oidcIssuers: [],
   oidcAudience: undefined,
+  workloadIssuer: undefined,
   tokenAudience: 'agentgate',
   tokenExpirationSeconds: 3600,
   sidecarResources: { requests: { cpu: '50m', memory: '64Mi' }, limits: { cpu: '1', memory: '256Mi' } },

@@ -115,6 +115,7 @@ function sidecarArgs(config: InjectConfig): string[] {
   if (config.otlpEndpoint !== undefined) args.push('--otlp-endpoint', config.otlpEndpoint);
   for (const issuer of config.oidcIssuers) args.push('--oidc-issuer', issuer);
   if (config.oidcAudience !== undefined) args.push('--oidc-audience', config.oidcAudience);
+  if (config.workloadIssuer !== undefined) args.push('--workload-issuer', config.workloadIssuer);
   return args;
 }
 
@@ -134,7 +135,6 @@ export function sidecarContainer(
   const mounts: VolumeMount[] = [
     { name: NAMES.tokenVolume, mountPath: PATHS.tokenDir, readOnly: true },
     { name: NAMES.kubeApiVolume, mountPath: PATHS.kubeApiDir, readOnly: true },
-    { name: NAMES.podInfoVolume, mountPath: PATHS.podInfoDir, readOnly: true },
     { name: NAMES.runVolume, mountPath: PATHS.runDir },
   ];
   if (config.policySource.kind === 'configMap') {
@@ -152,12 +152,10 @@ export function sidecarContainer(
       // Every flag reads AGENTGATE_<FLAG>; the downward API fills in who this pod is.
       fieldEnv('AGENTGATE_NAMESPACE', 'metadata.namespace'),
       fieldEnv('AGENTGATE_POD_NAME', 'metadata.name'),
-      fieldEnv('AGENTGATE_SERVICE_ACCOUNT', 'spec.serviceAccountName'),
-      // --pod-labels as they were at admission (label values hold no ',' or
-      // '='); the downward-API file below follows later changes.
+      // --pod-labels as they were at admission (label values hold no ',' or '=').
       { name: 'AGENTGATE_POD_LABELS', value: formatLabels(labels) },
-      { name: 'AGENTGATE_POD_LABELS_FILE', value: `${PATHS.podInfoDir}/labels` },
-      { name: 'AGENTGATE_TOKEN_FILE', value: `${PATHS.tokenDir}/token` },
+      { name: 'AGENTGATE_WORKLOAD_TOKEN_FILE', value: `${PATHS.tokenDir}/token` },
+      { name: 'AGENTGATE_WORKLOAD_AUDIENCE', value: config.tokenAudience },
       { name: 'TMPDIR', value: PATHS.runDir },
     ],
     ports: [
@@ -232,16 +230,6 @@ export function sidecarVolumes(config: InjectConfig, creds: readonly CredentialM
               items: [{ path: 'namespace', fieldRef: { apiVersion: 'v1', fieldPath: 'metadata.namespace' } }],
             },
           },
-        ],
-      },
-    },
-    {
-      name: NAMES.podInfoVolume,
-      downwardAPI: {
-        defaultMode: 0o444,
-        items: [
-          { path: 'labels', fieldRef: { apiVersion: 'v1', fieldPath: 'metadata.labels' } },
-          { path: 'annotations', fieldRef: { apiVersion: 'v1', fieldPath: 'metadata.annotations' } },
         ],
       },
     },

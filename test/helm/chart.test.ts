@@ -250,6 +250,7 @@ describe('the Helm chart', () => {
           proxyUid: 15337,
           nativeSidecars: true,
           securityMode: 'refuse',
+          policySource: { kind: 'configMap', name: 'agentgate-policies' },
         },
         'legacy-sidecars': {
           nativeSidecars: false,
@@ -267,6 +268,8 @@ describe('the Helm chart', () => {
             'https://token.actions.githubusercontent.com',
           ],
           oidcAudience: 'agentgate',
+          workloadIssuer: 'https://kubernetes.default.svc.cluster.local',
+          policySource: { kind: 'kubernetes' },
           excludedNamespaces: ['kube-system', 'monitoring'],
           sidecarResources: { requests: { cpu: '100m', memory: '128Mi' }, limits: { memory: '512Mi' } },
         },
