@@ -5,7 +5,14 @@
 
 import { readFileSync } from 'node:fs';
 import { isValidIBAN } from 'ibantools';
-import { type ColumnInfo, compileMasking, MaskCounts } from '../sidecar/masking/index.js';
+import {
+  type ColumnInfo,
+  compileMasking,
+  loadSqlScanner,
+  MaskCounts,
+  maskMysqlLiterals,
+  maskSqlLiterals,
+} from '../sidecar/masking/index.js';
 import { round } from './stats.js';
 import type { BenchResult } from './types.js';
 
@@ -120,7 +127,25 @@ function resultRows(n: number): string[][] {
   return rows;
 }
 
+const QUERY =
+  "SELECT id, status, total FROM orders WHERE customer_email = 'ana@example.com' AND created_at > '2024-01-01' ORDER BY created_at DESC LIMIT 20";
+
+/** Median CPU microseconds per call of `fn` over batches of `n`. */
+function perCall(fn: () => unknown, n: number): number {
+  for (let i = 0; i < n; i++) fn();
+  const xs: number[] = [];
+  for (let b = 0; b < 21; b++) {
+    xs.push(
+      cpuMicros(() => {
+        for (let i = 0; i < n; i++) fn();
+      }) / n,
+    );
+  }
+  return median(xs);
+}
+
 export async function run(): Promise<BenchResult[]> {
+  await loadSqlScanner();
   const masker = compileMasking([{}], { hashKey: new Uint8Array(32).fill(1) })!;
   const counts = new MaskCounts();
   const one = masker.forColumns([{ name: 'note', textual: true }], counts);
@@ -186,6 +211,30 @@ export async function run(): Promise<BenchResult[]> {
       unit: 'ms CPU',
       value: round(p99, 3),
       note: 'includes GC pauses',
+    },
+    {
+      name: 'maskSqlLiterals, a short PostgreSQL statement (scanner path)',
+      unit: 'µs',
+      value: round(
+        perCall(() => maskSqlLiterals(QUERY), 20_000),
+        2,
+      ),
+    },
+    {
+      name: 'maskSqlLiterals, the same with a block comment (PostgreSQL lexer path)',
+      unit: 'µs',
+      value: round(
+        perCall(() => maskSqlLiterals(`${QUERY} /* agent */`), 2_000),
+        2,
+      ),
+    },
+    {
+      name: 'maskMysqlLiterals, the same statement',
+      unit: 'µs',
+      value: round(
+        perCall(() => maskMysqlLiterals(QUERY), 20_000),
+        2,
+      ),
     },
   ];
 }
