@@ -1,5 +1,5 @@
 // Tamper evidence: every command span carries agentgate.chain.hash =
-// SHA-256(previous hash || canonical content of this span), starting from a
+// SHA-256(previous hash, hex || canonical content of this span), starting from a
 // genesis value bound to the session id; the session span closes the chain
 // over its own content, so editing, removing or reordering any span of a
 // session shows. The canonical form uses only what survives an OTLP round trip
@@ -7,7 +7,7 @@
 // attributes with their OTLP types, links and events. Resource attributes are
 // left out: collectors legitimately add to them.
 
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import type { Attrs, AttrValue, SpanRecord } from './span-record.js';
 
 export const CHAIN_HASH = 'agentgate.chain.hash';
@@ -67,10 +67,10 @@ export function canonical(s: SpanRecord): string {
 }
 
 export function genesisHash(traceId: string): string {
-  return createHash('sha256').update(`${VERSION}:${traceId}`).digest('hex');
+  return hash('sha256', `${VERSION}:${traceId}`, 'hex');
 }
 
-/** SHA-256(previous || canonical(span)), hex. */
+/** SHA-256(previous hash in hex || canonical(span)), hex. One-shot hashing: no Hash object per span. */
 export function linkHash(previousHex: string, span: SpanRecord): string {
-  return createHash('sha256').update(Buffer.from(previousHex, 'hex')).update(canonical(span)).digest('hex');
+  return hash('sha256', previousHex + canonical(span), 'hex');
 }

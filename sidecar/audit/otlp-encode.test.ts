@@ -37,7 +37,7 @@ function sampleSpans(): SpanRecord[] {
         seq: 4,
         startedAt: t0 + 40,
         durationUs: 0.5,
-        text: "SELECT 'ünïcødé ✓ 𝄞', ''",
+        text: "SELECT 'ünïcødé ✓ 𝄞', '', E'\\x01\u0001'",
         operations: ['SELECT', 'SELECT'],
         tables: [],
         decision: 'error',
@@ -64,7 +64,7 @@ describe('OTLP protobuf encoding', () => {
     expect(ours).toHaveLength(5);
     expect(ours[3]!.attributes['agentgate.rows']).toBe(-1);
     expect(ours[3]!.attributes['agentgate.bytes']).toBe(1.5);
-    expect(ours[3]!.attributes['db.query.text']).toBe("SELECT 'ünïcødé ✓ 𝄞', ''");
+    expect(ours[3]!.attributes['db.query.text']).toBe("SELECT 'ünïcødé ✓ 𝄞', '', E'\\x01\u0001'");
   });
 
   test('our decoder reads back exactly the span records that were encoded', () => {

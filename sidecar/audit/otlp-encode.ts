@@ -14,6 +14,19 @@ const SPAN_FLAGS = 0x101;
 const LINK_FLAGS = 0x301;
 const LEN_RESERVE = 5;
 
+/** Printable ASCII plus tab and line breaks: one byte per character (other text takes the UTF-8 path). */
+const ASCII = /^[\t\n\r\x20-\x7e]*$/;
+
+/** Node's Buffer has latin1Write (the bytes of ASCII text) without Buffer.write's argument handling; @types/node does not declare it. */
+interface Latin1Writable {
+  latin1Write(s: string, offset: number, length: number): number;
+}
+
+/** A lower-case hex digit's value (ids are lower-case hex throughout). */
+function nibble(c: number): number {
+  return c <= 57 ? c - 48 : c - 87;
+}
+
 class PbWriter {
   buf: Buffer;
   pos = 0;
@@ -78,21 +91,34 @@ class PbWriter {
     this.pos = save - (LEN_RESERVE - n);
   }
 
+  /** ASCII (keys, most values) goes through latin1Write: Buffer.write's argument handling costs more than the copy. */
   string(field: number, s: string, always = false): void {
-    if (s === '' && !always) return;
-    const len = Buffer.byteLength(s);
+    if (s.length === 0 && !always) return;
+    const ascii = ASCII.test(s);
+    const len = ascii ? s.length : Buffer.byteLength(s);
     this.tag(field, 2);
     this.varint(len);
+    this.raw(s, len, ascii);
+  }
+
+  /** The bytes of a string whose UTF-8 length is known. */
+  raw(s: string, len: number, ascii: boolean): void {
     this.ensure(len);
-    this.pos += this.buf.write(s, this.pos, len, 'utf8');
+    if (ascii) (this.buf as unknown as Latin1Writable).latin1Write(s, this.pos, len);
+    else this.buf.write(s, this.pos, len, 'utf8');
+    this.pos += len;
   }
 
   hex(field: number, h: string): void {
     if (h === '') return;
+    const n = h.length >> 1;
     this.tag(field, 2);
-    this.varint(h.length >> 1);
-    this.ensure(h.length >> 1);
-    this.pos += this.buf.write(h, this.pos, h.length >> 1, 'hex');
+    this.varint(n);
+    this.ensure(n);
+    const b = this.buf;
+    let p = this.pos;
+    for (let i = 0; i < n; i++) b[p++] = (nibble(h.charCodeAt(2 * i)) << 4) | nibble(h.charCodeAt(2 * i + 1));
+    this.pos = p;
   }
 
   fixed64(field: number, v: bigint): void {
@@ -140,14 +166,56 @@ function anyValue(w: PbWriter, v: AttrValue): void {
   }
 }
 
+function varintSize(v: number): number {
+  let n = 1;
+  for (; v > 0x7f; v = Math.floor(v / 128)) n++;
+  return n;
+}
+
+/**
+ * KeyValue messages. Strings and non-negative integers (nearly every attribute)
+ * get their lengths computed up front and are written in one pass; the rest
+ * reserve and backpatch their length.
+ */
 function keyValues(w: PbWriter, field: number, a: Attrs): void {
   for (const key in a) {
-    const at = w.begin(field);
-    w.string(1, key);
-    const v = w.begin(2);
-    anyValue(w, a[key]!);
-    w.end(v);
-    w.end(at);
+    const v = a[key]!;
+    const kAscii = ASCII.test(key);
+    const klen = kAscii ? key.length : Buffer.byteLength(key);
+    const kpart = 1 + varintSize(klen) + klen;
+    if (typeof v === 'string') {
+      const vAscii = ASCII.test(v);
+      const vlen = vAscii ? v.length : Buffer.byteLength(v);
+      const any = 1 + varintSize(vlen) + vlen;
+      w.tag(field, 2);
+      w.varint(kpart + 1 + varintSize(any) + any);
+      w.tag(1, 2);
+      w.varint(klen);
+      w.raw(key, klen, kAscii);
+      w.tag(2, 2);
+      w.varint(any);
+      w.tag(1, 2);
+      w.varint(vlen);
+      w.raw(v, vlen, vAscii);
+    } else if (typeof v === 'number' && Number.isSafeInteger(v) && v >= 0) {
+      const any = 1 + varintSize(v);
+      w.tag(field, 2);
+      w.varint(kpart + 1 + varintSize(any) + any);
+      w.tag(1, 2);
+      w.varint(klen);
+      w.raw(key, klen, kAscii);
+      w.tag(2, 2);
+      w.varint(any);
+      w.tag(3, 0);
+      w.varint(v);
+    } else {
+      const at = w.begin(field);
+      w.string(1, key);
+      const inner = w.begin(2);
+      anyValue(w, v);
+      w.end(inner);
+      w.end(at);
+    }
   }
 }
 
