@@ -83,4 +83,11 @@ describe('audit spool', () => {
     expect(dropped).toBeGreaterThan(0);
     expect(s.backlogSpans() + dropped).toBe(200);
   });
+
+  test('segment files are readable by the sidecar user only', () => {
+    const s = open();
+    s.append([rec(1)]);
+    s.close();
+    expect(statSync(join(dir, segName(1))).mode & 0o777).toBe(0o600);
+  });
 });

@@ -129,7 +129,8 @@ export class Spool {
 
   /** Opens the directory, repairs a torn tail, rebuilds the backlog; checkpoints are handed back in order. */
   open(onCheckpoint: (payload: Buffer) => void): void {
-    mkdirSync(this.dir, { recursive: true });
+    // Audit data names people and what they ran: readable by the sidecar's user only.
+    mkdirSync(this.dir, { recursive: true, mode: 0o700 });
     this.readAck();
     for (const n of listSegments(this.dir)) {
       const path = join(this.dir, segName(n));
@@ -233,7 +234,7 @@ export class Spool {
   private rotate(): void {
     if (this.fd >= 0) closeSync(this.fd);
     const n = (this.segments.at(-1)?.n ?? this.ackSeg) + 1;
-    this.fd = openSync(join(this.dir, segName(n)), 'a');
+    this.fd = openSync(join(this.dir, segName(n)), 'a', 0o600);
     this.segments.push({ n, size: 0 });
     if (this.fsync) this.syncDir();
     const cp = this.rotateHook();
@@ -342,7 +343,7 @@ export class Spool {
     this.ackSeg = seg;
     this.ackOff = off;
     const tmp = join(this.dir, 'ack.tmp');
-    writeFileSync(tmp, `${seg} ${off}\n`);
+    writeFileSync(tmp, `${seg} ${off}\n`, { mode: 0o600 });
     renameSync(tmp, join(this.dir, 'ack'));
   }
 
