@@ -153,3 +153,30 @@ describe('credentials reach the sidecar only', () => {
     }
   });
 });
+
+describe('policy conflicts', () => {
+  it('warns when two policies declare the same target differently, mounting the first', () => {
+    const [support] = goldenPolicies();
+    const rival = structuredClone(support!);
+    rival.metadata.name = 'zz-rival';
+    rival.spec.targets = [
+      {
+        name: 'orders-db',
+        protocol: 'postgres',
+        address: 'elsewhere.data.svc:5432',
+        credentialsSecretRef: { name: 'other' },
+      },
+    ];
+    const c = cases.find((x) => x.name === 'deployment-pod')!;
+    const out = injectPod(
+      c.pod,
+      { namespace: 'agents', namespaceLabels: undefined, policies: PolicyEngine.compile([support!, rival]) },
+      c.config,
+    );
+    if (out.kind !== 'injected') throw new Error(out.kind);
+    expect(out.status.credentials['orders-db']).toBe('orders-db-agent');
+    expect(out.warnings.join('\n')).toContain(
+      'target orders-db in agents/zz-rival differs from an earlier declaration',
+    );
+  });
+});

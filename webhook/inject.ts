@@ -83,6 +83,9 @@ export function injectPod(pod: Pod, ctx: InjectContext, config: InjectConfig): I
     labels,
   });
   const creds = credentialMounts(podPolicy.targets);
+  for (const conflict of podPolicy.conflicts) {
+    warnings.push(`agentgate: ${conflict}`);
+  }
   if (podPolicy.targets.length === 0) {
     warnings.push(
       'agentgate: no AgentPolicy selects this pod yet; the sidecar denies every connection until one does',
