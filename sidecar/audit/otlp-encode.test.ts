@@ -81,7 +81,9 @@ describe('OTLP protobuf encoding', () => {
   test('concatenated requests decode as one (how the spool batches records)', () => {
     const spans = sampleSpans();
     const scope = { resource: RESOURCE, name: 'agentgate', version: '1' };
-    const joined = Buffer.concat([encodeSpans(spans.slice(0, 2), scope), encodeSpans(spans.slice(2), scope)]);
+    // encodeSpans returns a view of its scratch buffer: copy the first before the second call.
+    const first = Buffer.from(encodeSpans(spans.slice(0, 2), scope));
+    const joined = Buffer.concat([first, encodeSpans(spans.slice(2), scope)]);
     expect(decodeOtlp(joined).map((s) => s.spanId)).toEqual(spans.map((s) => s.spanId));
   });
 

@@ -262,9 +262,19 @@ export interface EncodeScope {
   readonly version: string;
 }
 
-/** One ExportTraceServiceRequest: one resource, one scope, the spans in order. */
+/**
+ * One writer reused for every batch: fresh half-megabyte buffers per batch cost
+ * page faults (expensive in a VM) and garbage collection.
+ */
+const scratch = new PbWriter(1 << 20);
+
+/**
+ * One ExportTraceServiceRequest: one resource, one scope, the spans in order.
+ * The result is a view of a buffer the next call overwrites: consume (or copy) it first.
+ */
 export function encodeSpans(spans: readonly SpanRecord[], scope: EncodeScope): Buffer {
-  const w = new PbWriter(1024 + spans.length * 768);
+  const w = scratch;
+  w.pos = 0;
   const rs = w.begin(1);
   const res = w.begin(1);
   keyValues(w, 1, scope.resource);

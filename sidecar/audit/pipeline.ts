@@ -212,7 +212,9 @@ export class Pipeline {
     if (cp !== undefined) records.push(cp);
     this.dirty.clear();
     this.ended.clear();
-    if (!this.place(records, force)) this.waiting = records;
+    // The encoded payload is a view of the encoder's scratch buffer: keep a copy if it has to wait.
+    if (!this.place(records, force))
+      this.waiting = records.map((r) => ({ ...r, payload: Buffer.from(r.payload) }));
   }
 
   private place(records: SpoolRecord[], force: boolean): boolean {

@@ -116,6 +116,9 @@ export class Spool {
   private ackSeg = 0;
   private ackOff = 0;
   private rotateHook: () => SpoolRecord | undefined = () => undefined;
+  /** Reused across appends and exports: fresh large buffers cost page faults. */
+  private writeBuf = Buffer.allocUnsafe(1 << 20);
+  private bodyBuf = Buffer.allocUnsafe(1 << 20);
 
   constructor(opts: SpoolOptions) {
     this.dir = opts.dir;
@@ -204,7 +207,9 @@ export class Spool {
   private write(records: readonly SpoolRecord[]): void {
     let size = 0;
     for (const r of records) size += RECORD_HEADER + r.payload.length;
-    const buf = Buffer.allocUnsafe(size);
+    if (this.writeBuf.length < size)
+      this.writeBuf = Buffer.allocUnsafe(Math.max(size, this.writeBuf.length * 2));
+    const buf = this.writeBuf;
     const seg = this.segments.at(-1)!;
     let off = 0;
     for (const r of records) {
@@ -254,7 +259,10 @@ export class Spool {
       size += r.size - RECORD_HEADER;
       spans += r.spans;
     }
-    const body = Buffer.allocUnsafe(size);
+    // One export is in flight at a time, so one body buffer serves them all.
+    if (this.bodyBuf.length < size)
+      this.bodyBuf = Buffer.allocUnsafe(Math.max(size, this.bodyBuf.length * 2));
+    const body = this.bodyBuf.subarray(0, size);
     let off = 0;
     let fd = -1;
     let fdSeg = -1;
