@@ -231,29 +231,42 @@ export function base58CheckValid(addr: string): boolean {
 const BECH32 = 'qpzry9x8gf2tvdw0s3jn54khce6mua7l';
 const BECH32_INDEX = new Int8Array(128).fill(-1);
 for (let i = 0; i < BECH32.length; i++) BECH32_INDEX[BECH32.charCodeAt(i)] = i;
-const GEN = [0x3b6a57b2, 0x26508e6d, 0x1ea119fa, 0x3d4233dd, 0x2a1462b3];
 
 /** Segwit addresses (`bc1…`): bech32 (v0) or bech32m (v1+) checksum over the lower-cased text. */
-export function bech32Valid(addrIn: string): boolean {
-  const addr = addrIn.toLowerCase();
-  if (addr !== addrIn && addr.toUpperCase() !== addrIn) return false; // mixed case is invalid
+export function bech32Valid(addr: string): boolean {
+  const n = addr.length;
   const sep = addr.lastIndexOf('1');
-  if (sep < 1 || addr.length - sep - 1 < 6) return false;
-  let chk = 1;
-  const mod = (v: number): void => {
-    const top = chk >>> 25;
-    chk = ((chk & 0x1ffffff) << 5) ^ v;
-    for (let i = 0; i < 5; i++) if ((top >>> i) & 1) chk ^= GEN[i]!;
-  };
-  for (let i = 0; i < sep; i++) mod(addr.charCodeAt(i) >>> 5);
-  mod(0);
-  for (let i = 0; i < sep; i++) mod(addr.charCodeAt(i) & 31);
-  for (let i = sep + 1; i < addr.length; i++) {
+  if (sep < 1 || n - sep - 1 < 6) return false;
+  // one case throughout: mixed case is invalid
+  let lower = false;
+  let upper = false;
+  for (let i = 0; i < n; i++) {
     const c = addr.charCodeAt(i);
+    if (c >= 97 && c <= 122) lower = true;
+    else if (c >= 65 && c <= 90) upper = true;
+  }
+  if (lower && upper) return false;
+  let chk = 1;
+  for (let i = 0; i < sep; i++) chk = polymod(chk, (addr.charCodeAt(i) | 0x20) >>> 5);
+  chk = polymod(chk, 0);
+  for (let i = 0; i < sep; i++) chk = polymod(chk, addr.charCodeAt(i) & 31);
+  for (let i = sep + 1; i < n; i++) {
+    const c = addr.charCodeAt(i) | 0x20; // lower-case letters; digits are unchanged by the bit
     const v = c < 128 ? BECH32_INDEX[c]! : -1;
     if (v < 0) return false;
-    mod(v);
+    chk = polymod(chk, v);
   }
-  const witnessVersion = BECH32_INDEX[addr.charCodeAt(sep + 1)]!;
+  const witnessVersion = BECH32_INDEX[addr.charCodeAt(sep + 1) | 0x20]!;
   return witnessVersion === 0 ? chk === 1 : chk === 0x2bc830a3;
+}
+
+function polymod(chk: number, v: number): number {
+  const top = chk >>> 25;
+  let c = ((chk & 0x1ffffff) << 5) ^ v;
+  if (top & 1) c ^= 0x3b6a57b2;
+  if (top & 2) c ^= 0x26508e6d;
+  if (top & 4) c ^= 0x1ea119fa;
+  if (top & 8) c ^= 0x3d4233dd;
+  if (top & 16) c ^= 0x2a1462b3;
+  return c;
 }

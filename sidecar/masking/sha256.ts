@@ -3,7 +3,8 @@
 // native call and an object per digest; for one block that is several times
 // the work of the compression itself.
 
-const K = new Uint32Array([
+// Int32Array, not Uint32Array: V8 keeps every value a 32-bit integer (no doubles).
+const K = new Int32Array([
   0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1, 0x923f82a4, 0xab1c5ed5, 0xd807aa98,
   0x12835b01, 0x243185be, 0x550c7dc3, 0x72be5d74, 0x80deb1fe, 0x9bdc06a7, 0xc19bf174, 0xe49b69c1, 0xefbe4786,
   0x0fc19dc6, 0x240ca1cc, 0x2de92c6f, 0x4a7484aa, 0x5cb0a9dc, 0x76f988da, 0x983e5152, 0xa831c66d, 0xb00327c8,
@@ -13,25 +14,25 @@ const K = new Uint32Array([
   0x5b9cca4f, 0x682e6ff3, 0x748f82ee, 0x78a5636f, 0x84c87814, 0x8cc70208, 0x90befffa, 0xa4506ceb, 0xbef9a3f7,
   0xc67178f2,
 ]);
-const H0 = new Uint32Array([
+const H0 = new Int32Array([
   0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a, 0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19,
 ]);
-const W = new Uint32Array(64);
-const block = new Uint8Array(64);
+const W = new Int32Array(64);
 
 /** Writes SHA-256(msg) into `out` (32 bytes). `msg.length` must be <= 55. */
 export function sha256Small(msg: Uint8Array, out: Uint8Array): void {
   const len = msg.length;
   if (len > 55) throw new RangeError('sha256Small takes one block');
-  block.fill(0);
-  block.set(msg);
-  block[len] = 0x80;
-  const bits = len * 8;
-  block[62] = (bits >>> 8) & 0xff;
-  block[63] = bits & 0xff;
+  // message words, the 0x80 terminator and the bit length (one block: the length fits the last word)
   for (let t = 0; t < 16; t++) {
-    W[t] = (block[4 * t]! << 24) | (block[4 * t + 1]! << 16) | (block[4 * t + 2]! << 8) | block[4 * t + 3]!;
+    let w = 0;
+    for (let b = 0; b < 4; b++) {
+      const k = 4 * t + b;
+      w = (w << 8) | (k < len ? msg[k]! : k === len ? 0x80 : 0);
+    }
+    W[t] = w;
   }
+  W[15] = len * 8;
   for (let t = 16; t < 64; t++) {
     const w15 = W[t - 15]!;
     const w2 = W[t - 2]!;
@@ -63,12 +64,19 @@ export function sha256Small(msg: Uint8Array, out: Uint8Array): void {
     b = a;
     a = (t1 + t2) | 0;
   }
-  const hs = [a, b, c, d, e, f, g, h];
-  for (let k = 0; k < 8; k++) {
-    const v = (H0[k]! + hs[k]!) | 0;
-    out[4 * k] = v >>> 24;
-    out[4 * k + 1] = (v >>> 16) & 0xff;
-    out[4 * k + 2] = (v >>> 8) & 0xff;
-    out[4 * k + 3] = v & 0xff;
-  }
+  put(out, 0, (H0[0]! + a) | 0);
+  put(out, 4, (H0[1]! + b) | 0);
+  put(out, 8, (H0[2]! + c) | 0);
+  put(out, 12, (H0[3]! + d) | 0);
+  put(out, 16, (H0[4]! + e) | 0);
+  put(out, 20, (H0[5]! + f) | 0);
+  put(out, 24, (H0[6]! + g) | 0);
+  put(out, 28, (H0[7]! + h) | 0);
+}
+
+function put(out: Uint8Array, at: number, v: number): void {
+  out[at] = v >>> 24;
+  out[at + 1] = (v >>> 16) & 0xff;
+  out[at + 2] = (v >>> 8) & 0xff;
+  out[at + 3] = v & 0xff;
 }
