@@ -198,6 +198,23 @@ describe('kubectl debug on an injected pod', () => {
   });
 });
 
+describe('under concurrent load', () => {
+  it('answers 400 interleaved reviews on 4 keep-alive connections, each with its own uid', async () => {
+    const pods = goldenCases().map((c) => c.pod);
+    const replies = await Promise.all(
+      Array.from({ length: 400 }, (_, i) =>
+        i % 10 === 9
+          ? client.send('POST', MUTATE_PATH, '{"broken":')
+          : client.post(MUTATE_PATH, podReview(`c-${i}`, 'agents', pods[i % pods.length])),
+      ),
+    );
+    replies.forEach((r, i) => {
+      if (i % 10 === 9) expect(r.status).toBe(400);
+      else expect([r.status, r.json<ReviewResponse>().response.uid]).toEqual([200, `c-${i}`]);
+    });
+  });
+});
+
 describe('bad requests get a clean error and the server stays up', () => {
   const cases: [string, string, number, string][] = [
     ['garbage', '{"apiVersion": "admission.k8s.io/v1", "kind": ', 400, 'not JSON'],
