@@ -40,26 +40,57 @@ function keyText(k: string): string {
   return t;
 }
 
-function canonAttrs(a: Attrs): string {
+function sortedKeys(a: Attrs): string[] {
   const keys = Object.keys(a);
   // The worker inserts keys in order already; sorting is for spans read back from elsewhere.
   for (let i = 1; i < keys.length; i++) {
-    if (keys[i - 1]! > keys[i]!) {
-      keys.sort();
-      break;
-    }
+    if (keys[i - 1]! > keys[i]!) return keys.sort();
   }
+  return keys;
+}
+
+interface Fragments {
+  readonly keys: readonly string[];
+  readonly texts: readonly string[];
+}
+
+function fragments(a: Attrs): Fragments {
+  const keys = sortedKeys(a).filter((k) => k !== CHAIN_HASH);
+  return { keys, texts: keys.map((k) => `${keyText(k)}=${canonValue(a[k]!)};`) };
+}
+
+/** A session's shared attributes are canonicalized once, not once per command. */
+const sharedFragments = new WeakMap<Attrs, Fragments>();
+
+function canonAttrs(a: Attrs, shared?: Attrs): string {
   let out = '{';
-  for (const k of keys) {
+  if (shared === undefined) {
+    for (const k of sortedKeys(a)) {
+      if (k !== CHAIN_HASH) out += `${keyText(k)}=${canonValue(a[k]!)};`;
+    }
+    return `${out}}`;
+  }
+  let f = sharedFragments.get(shared);
+  if (f === undefined) {
+    f = fragments(shared);
+    sharedFragments.set(shared, f);
+  }
+  // Merge the two sorted key lists; a span's own attribute wins over a shared one.
+  const own = sortedKeys(a);
+  let j = 0;
+  for (const k of own) {
     if (k === CHAIN_HASH) continue;
+    while (j < f.keys.length && f.keys[j]! < k) out += f.texts[j++]!;
+    if (j < f.keys.length && f.keys[j] === k) j++;
     out += `${keyText(k)}=${canonValue(a[k]!)};`;
   }
+  while (j < f.keys.length) out += f.texts[j++]!;
   return `${out}}`;
 }
 
 /** The canonical text a span's chain link hashes. */
 export function canonical(s: SpanRecord): string {
-  let out = `${VERSION}|${s.traceId}|${s.spanId}|${s.parentSpanId}|${JSON.stringify(s.name)}|${s.kind}|${s.startNs}|${s.endNs}|${s.status.code}|${JSON.stringify(s.status.message)}|${canonAttrs(s.attributes)}|`;
+  let out = `${VERSION}|${s.traceId}|${s.spanId}|${s.parentSpanId}|${JSON.stringify(s.name)}|${s.kind}|${s.startNs}|${s.endNs}|${s.status.code}|${JSON.stringify(s.status.message)}|${canonAttrs(s.attributes, s.shared)}|`;
   for (const l of s.links) out += `L${l.traceId}/${l.spanId}${canonAttrs(l.attributes)}`;
   out += '|';
   for (const e of s.events) out += `E${JSON.stringify(e.name)}@${e.timeNs}${canonAttrs(e.attributes)}`;

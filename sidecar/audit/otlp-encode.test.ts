@@ -5,7 +5,7 @@ import { decodeTraceRequest } from './otlp-decode.js';
 import { encodeSpans } from './otlp-encode.js';
 import { fromOtlpJson, toOtlpJson } from './otlp-json.js';
 import { makeScope, serializeSpans } from './otlp-serialize.js';
-import type { SpanRecord } from './span-record.js';
+import { type SpanRecord, spanAttributes } from './span-record.js';
 import { commandSpan, openSession, sessionSpan } from './spans.js';
 
 const SID = '0123456789abcdef0123456789abcdef';
@@ -72,9 +72,13 @@ describe('OTLP protobuf encoding', () => {
     const back = decodeTraceRequest(
       encodeSpans(spans, { resource: RESOURCE, name: 'agentgate', version: '1' }),
     );
-    expect(back.map((s) => ({ ...s, resource: undefined }))).toEqual(
-      spans.map((s) => ({ ...s, resource: undefined })),
-    );
+    const flat = (s: SpanRecord) => ({
+      ...s,
+      attributes: spanAttributes(s),
+      shared: undefined,
+      resource: undefined,
+    });
+    expect(back.map(flat)).toEqual(spans.map(flat));
     expect(back.map(canonical)).toEqual(spans.map(canonical));
   });
 

@@ -121,6 +121,12 @@ class PbWriter {
     this.pos = p;
   }
 
+  bytes(b: Buffer): void {
+    this.ensure(b.length);
+    b.copy(this.buf, this.pos);
+    this.pos += b.length;
+  }
+
   fixed64(field: number, v: bigint): void {
     this.tag(field, 1);
     this.ensure(8);
@@ -219,6 +225,21 @@ function keyValues(w: PbWriter, field: number, a: Attrs): void {
   }
 }
 
+/** A session's shared attributes, encoded once as repeated KeyValue field 9 and copied into each span. */
+const sharedEncoded = new WeakMap<Attrs, Buffer>();
+const sharedWriter = new PbWriter(4096);
+
+function sharedBytes(a: Attrs): Buffer {
+  let b = sharedEncoded.get(a);
+  if (b === undefined) {
+    sharedWriter.pos = 0;
+    keyValues(sharedWriter, 9, a);
+    b = Buffer.from(sharedWriter.buf.subarray(0, sharedWriter.pos));
+    sharedEncoded.set(a, b);
+  }
+  return b;
+}
+
 function span(w: PbWriter, s: SpanRecord): void {
   w.hex(1, s.traceId);
   w.hex(2, s.spanId);
@@ -231,6 +252,7 @@ function span(w: PbWriter, s: SpanRecord): void {
   w.fixed64(7, s.startNs);
   w.fixed64(8, s.endNs);
   keyValues(w, 9, s.attributes);
+  if (s.shared !== undefined) w.bytes(sharedBytes(s.shared));
   for (const e of s.events) {
     const at = w.begin(11);
     w.fixed64(1, e.timeNs);

@@ -3,7 +3,7 @@
 // span records, and back for tools and tests that write such files.
 
 import { agError } from '../../common/errors.js';
-import type { Attrs, AttrValue, SpanRecord } from './span-record.js';
+import { type Attrs, type AttrValue, type SpanRecord, spanAttributes } from './span-record.js';
 
 interface JsonAnyValue {
   stringValue?: string;
@@ -158,7 +158,7 @@ export function toOtlpJson(spans: readonly SpanRecord[]): JsonTraceRequest {
               kind: s.kind,
               startTimeUnixNano: s.startNs.toString(),
               endTimeUnixNano: s.endNs.toString(),
-              attributes: toJsonAttrs(s.attributes),
+              attributes: toJsonAttrs(spanAttributes(s)),
               events: s.events.map((e) => ({
                 name: e.name,
                 timeUnixNano: e.timeNs.toString(),

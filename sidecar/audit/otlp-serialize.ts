@@ -9,7 +9,7 @@ import type { Attributes, HrTime, Link, SpanContext } from '@opentelemetry/api';
 import { ProtobufTraceSerializer } from '@opentelemetry/otlp-transformer';
 import { type Resource, resourceFromAttributes } from '@opentelemetry/resources';
 import type { ReadableSpan, TimedEvent } from '@opentelemetry/sdk-trace';
-import type { Attrs, SpanRecord } from './span-record.js';
+import { type Attrs, type SpanRecord, spanAttributes } from './span-record.js';
 
 const SAMPLED = 1;
 
@@ -52,7 +52,7 @@ function toReadable(s: SpanRecord, sc: Scope): ReadableSpan {
     endTime: hr(s.endNs),
     duration: hr(s.endNs - s.startNs),
     status: { code: s.status.code, ...(s.status.message === '' ? {} : { message: s.status.message }) },
-    attributes: attrs(s.attributes),
+    attributes: attrs(spanAttributes(s)),
     links,
     events,
     ended: true,

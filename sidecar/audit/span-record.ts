@@ -32,11 +32,22 @@ export interface SpanRecord {
   readonly startNs: bigint;
   readonly endNs: bigint;
   readonly attributes: Attrs;
+  /**
+   * Attributes every command span of a session carries (identity, connection),
+   * kept apart and shared so the worker encodes and canonicalizes them once per
+   * session. Read spans never have it; consumers see spanAttributes(span).
+   */
+  readonly shared?: Attrs;
   readonly status: { readonly code: number; readonly message: string };
   readonly links: readonly SpanLinkRecord[];
   readonly events: readonly SpanEventRecord[];
   /** Resource attributes of the batch the span came in (not part of the chain). */
   readonly resource?: Attrs;
+}
+
+/** All of a span's attributes: its own and the shared ones. */
+export function spanAttributes(s: SpanRecord): Attrs {
+  return s.shared === undefined ? s.attributes : { ...s.shared, ...s.attributes };
 }
 
 export const SESSION_SPAN = 'agentgate.session';

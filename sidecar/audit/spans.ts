@@ -74,14 +74,14 @@ function connectionAttrs(a: Attrs, s: SessionStart): void {
   if (s.clientPort > 0) a['client.port'] = s.clientPort;
 }
 
-function identityAttrs(a: Attrs, auth: SessionAuth | undefined, full: boolean): void {
+/** The session span's identity attributes (command spans get theirs from sharedAttrs). */
+function identityAttrs(a: Attrs, auth: SessionAuth | undefined): void {
   if (auth === undefined) return;
   if (auth.database !== undefined && auth.database !== '') a['db.namespace'] = auth.database;
   const id = auth.identity;
   if (id === undefined || !auth.ok) return;
   a['enduser.id'] = id.subject;
   a['agentgate.identity.groups'] = [...id.groups];
-  if (!full) return;
   a['agentgate.identity.kind'] = id.kind;
   if (id.issuer !== '') a['agentgate.identity.issuer'] = id.issuer;
   if (id.tokenId !== undefined) a['agentgate.identity.token_id'] = id.tokenId;
@@ -115,16 +115,41 @@ function maskedKey(name: string): string {
   return k;
 }
 
-/**
- * Builds the command span, links it into the session's chain and advances the
- * state. Attributes are inserted in key order: the chain's canonical text sorts
- * keys, and finds them already sorted (the worker computes it for every span).
- */
-export function commandSpan(st: SessionState, e: DecodedCommand, spanId: string): SpanRecord {
+/** The attributes every command span of a session repeats, built once per session (again if auth changes). */
+const sharedCache = new WeakMap<SessionState, { auth: SessionAuth | undefined; attrs: Attrs }>();
+
+function sharedAttrs(st: SessionState): Attrs {
+  const cached = sharedCache.get(st);
+  if (cached !== undefined && cached.auth === st.auth) return cached.attrs;
   const s = st.start;
   const auth = st.auth;
   const id = auth?.ok ? auth.identity : undefined;
-  const http = s.protocol === 'http';
+  // In key order (see commandSpan).
+  const a: Attrs = {};
+  if (id !== undefined) a['agentgate.identity.groups'] = id.groups;
+  a['agentgate.protocol'] = s.protocol;
+  a['agentgate.session.id'] = s.sessionId;
+  if (s.target !== '') a['agentgate.target'] = s.target;
+  if (s.clientAddress !== '') a['client.address'] = s.clientAddress;
+  if (s.clientPort > 0) a['client.port'] = s.clientPort;
+  if (auth?.database !== undefined && auth.database !== '') a['db.namespace'] = auth.database;
+  const db = DB_SYSTEM[s.protocol];
+  if (db !== undefined) a['db.system.name'] = db;
+  if (id !== undefined) a['enduser.id'] = id.subject;
+  if (s.serverAddress !== '') a['server.address'] = s.serverAddress;
+  if (s.serverPort > 0) a['server.port'] = s.serverPort;
+  sharedCache.set(st, { auth, attrs: a });
+  return a;
+}
+
+/**
+ * Builds the command span, links it into the session's chain and advances the
+ * state. The session's connection and identity attributes come shared
+ * (sharedAttrs); the command's own are inserted in key order, so the chain's
+ * canonical text finds them sorted (the worker computes it for every span).
+ */
+export function commandSpan(st: SessionState, e: DecodedCommand, spanId: string): SpanRecord {
+  const http = st.start.protocol === 'http';
   const ops = e.operations;
   const a: Attrs = {};
   if (e.approver !== undefined) a['agentgate.approval.approver'] = e.approver;
@@ -134,7 +159,6 @@ export function commandSpan(st: SessionState, e: DecodedCommand, spanId: string)
   a['agentgate.command.seq'] = e.seq;
   a['agentgate.decision'] = e.decision;
   if (e.error !== undefined) a['agentgate.error'] = e.error;
-  if (id !== undefined) a['agentgate.identity.groups'] = id.groups;
   if (e.masked !== undefined) {
     let total = 0;
     const keys: string[] = ['agentgate.masked.count'];
@@ -152,29 +176,18 @@ export function commandSpan(st: SessionState, e: DecodedCommand, spanId: string)
   }
   if (ops.length > 0) a['agentgate.operations'] = ops;
   if (e.policy !== '') a['agentgate.policy'] = e.policy;
-  a['agentgate.protocol'] = s.protocol;
   if (e.textTruncatedFrom !== undefined) a['agentgate.query.truncated_from'] = e.textTruncatedFrom;
   if (e.rows !== undefined) a['agentgate.rows'] = e.rows;
   if (e.rule !== '') a['agentgate.rule'] = e.rule;
-  a['agentgate.session.id'] = s.sessionId;
   if (e.tables.length > 0) a['agentgate.tables'] = e.tables;
-  if (s.target !== '') a['agentgate.target'] = s.target;
-  if (s.clientAddress !== '') a['client.address'] = s.clientAddress;
-  if (s.clientPort > 0) a['client.port'] = s.clientPort;
   if (e.tables.length === 1 && !http) a['db.collection.name'] = e.tables[0]!;
-  if (auth?.database !== undefined && auth.database !== '') a['db.namespace'] = auth.database;
   if (ops.length === 1) a['db.operation.name'] = ops[0]!;
   else if (ops.length > 1)
     a['db.operation.name'] = ops.every((o) => o === ops[0]) ? `BATCH ${ops[0]}` : 'BATCH';
   if (!http) a['db.query.text'] = e.text;
-  const db = DB_SYSTEM[s.protocol];
-  if (db !== undefined) a['db.system.name'] = db;
-  if (id !== undefined) a['enduser.id'] = id.subject;
   if (e.errorCode !== undefined) a['error.type'] = e.errorCode;
   if (e.httpMethod !== undefined) a['http.request.method'] = e.httpMethod;
   if (e.httpStatus !== undefined) a['http.response.status_code'] = e.httpStatus;
-  if (s.serverAddress !== '') a['server.address'] = s.serverAddress;
-  if (s.serverPort > 0) a['server.port'] = s.serverPort;
   if (e.urlPath !== undefined) a['url.path'] = e.urlPath;
   const failed = e.decision === 'deny' || e.decision === 'error' || e.errorCode !== undefined;
   const link = e.traceparent === undefined ? undefined : parseTraceparent(e.traceparent);
@@ -189,6 +202,7 @@ export function commandSpan(st: SessionState, e: DecodedCommand, spanId: string)
     startNs,
     endNs: startNs + BigInt(Math.max(0, Math.round(e.durationUs * 1000))),
     attributes: a,
+    shared: sharedAttrs(st),
     status: failed
       ? { code: STATUS.ERROR, message: e.error ?? e.decision }
       : { code: STATUS.UNSET, message: '' },
@@ -220,7 +234,7 @@ export function sessionSpan(st: SessionState, end: SessionEnd | undefined, reaso
     if (auth.errorCode !== undefined) a['agentgate.auth.error.code'] = auth.errorCode;
     if (auth.error !== undefined) a['agentgate.auth.error'] = auth.error;
   }
-  identityAttrs(a, auth, true);
+  identityAttrs(a, auth);
   const events: SpanRecord['events'][number][] = [
     { name: 'agentgate.connect', timeNs: msToNs(s.startedAt), attributes: {} },
   ];
