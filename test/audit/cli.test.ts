@@ -67,7 +67,7 @@ describe('agentgate sessions and replay', () => {
     const sink = createAuditSink({ otlpEndpoint: receiver.endpoint, spoolDir });
     const t0 = Date.now() - 60_000;
     okId = feedSession(sink, sessionId(), t0);
-    refusedId = sessionId();
+    refusedId = `ffff${sessionId().slice(4)}`; // a distinct prefix, for prefix lookup
     sink.sessionStart({
       sessionId: refusedId,
       startedAt: t0 + 100,
@@ -111,7 +111,7 @@ describe('agentgate sessions and replay', () => {
 
   test('show prints the refused authentication of a session', async () => {
     const io = capture();
-    expect(await sessions(['show', refusedId.slice(0, 31), '--from', file], io)).toBe(0);
+    expect(await sessions(['show', refusedId.slice(0, 8), '--from', file], io)).toBe(0);
     expect(io.text()).toContain('auth REFUSED: AG_ERR_AUTH_TOKEN_EXPIRED token expired');
   });
 
