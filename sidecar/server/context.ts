@@ -31,20 +31,10 @@ export interface ContextDeps {
   readonly metrics: GatewayMetrics;
 }
 
-const AUDIT_TEXT_CACHE = 4096;
-
 export function createGatewayContext(d: ContextDeps): GatewayContext {
-  const textCache = new Map<string, string>();
   // pino's habit: with audit off, the per-command text masking is a no-op chosen here.
   const auditText = d.auditEnabled
-    ? (_p: Protocol, text: string): string => {
-        const hit = textCache.get(text);
-        if (hit !== undefined) return hit;
-        const masked = maskSqlLiterals(text);
-        if (textCache.size >= AUDIT_TEXT_CACHE) textCache.clear();
-        textCache.set(text, masked);
-        return masked;
-      }
+    ? (_p: Protocol, text: string): string => maskSqlLiterals(text)
     : (_p: Protocol, text: string): string => text;
 
   return {

@@ -7,9 +7,10 @@ import { pipeline } from 'node:stream/promises';
 import pg from 'pg';
 import { from as copyFrom, to as copyTo } from 'pg-copy-streams';
 import Cursor from 'pg-cursor';
-import { cancelRequest } from '../../sidecar/protocols/postgres/serializer.js';
+import { cancelRequest, execute } from '../../sidecar/protocols/postgres/serializer.js';
 import { allowAll, type Gateway, startGateway } from './gateway-harness.js';
 import { admin, type UpstreamRoles, upstreamRoles } from './pg-fixture.js';
+import { RawClient } from './raw-client.js';
 
 let roles: UpstreamRoles;
 let gw: Gateway;
@@ -212,4 +213,21 @@ test('a row whose masking fails never reaches the agent; the command fails and t
   expect((await c.query("SELECT 'ok' AS secret, 1 AS x")).rows).toEqual([{ secret: 'ok', x: 1 }]);
   await c.end();
   await failing.close();
+});
+
+test('an Execute of a portal never bound through the protocol (a DECLAREd cursor) is decided as UNKNOWN', async () => {
+  gw.decide = (cmd) =>
+    cmd.classification.operations.includes('UNKNOWN')
+      ? { action: 'deny', policy: 'test/p', rule: 'no-unknown', reason: 'unknown', masking: [] }
+      : { action: 'allow', policy: 'test/p', rule: 'ok', reason: 'ok', masking: [] };
+  const c = new RawClient(gw.port);
+  await c.login();
+  c.query('BEGIN; DECLARE agc CURSOR FOR SELECT 1');
+  await c.until(
+    (m) => m.name === 'readyForQuery' && c.messages.filter((x) => x.name === 'readyForQuery').length === 2,
+  );
+  c.socket.write(Buffer.concat([execute('agc', 0), Buffer.from([0x53, 0, 0, 0, 4])]));
+  const err = await c.until((m) => m.name === 'error');
+  expect(err?.name === 'error' && err.fields.get(0x4d)).toMatch(/rule no-unknown/);
+  c.end();
 });

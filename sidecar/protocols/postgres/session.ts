@@ -9,7 +9,7 @@ import type { Socket } from 'node:net';
 import type { Target } from '../../../api/types.js';
 import { type AgentgateError, agError, isAgentgateError } from '../../../common/errors.js';
 import type { Identity } from '../../identity/identity.js';
-import type { Classification } from '../../policy/command.js';
+import { type Classification, classification, unknownStatement } from '../../policy/command.js';
 import type { Decision } from '../../policy/decision.js';
 import type { GatewayContext } from '../gateway-context.js';
 import { BackendParser } from './backend-parser.js';
@@ -45,6 +45,9 @@ const REFUSED_QUERY = ser.query(
 );
 /** What replaces a refused Execute: a portal that cannot exist, so the upstream errors and skips to Sync like PostgreSQL. */
 const REFUSED_EXECUTE = ser.execute('agentgate/refused', 0);
+
+const UNSEEN_PORTAL = classification([unknownStatement('a portal agentgate did not see bound')]);
+const FUNCTION_CALL = classification([unknownStatement('a FunctionCall message')]);
 
 export interface PgSessionOptions {
   readonly ctx: GatewayContext;
@@ -316,10 +319,11 @@ export class PgSession {
       case 'execute': {
         const portal = this.prepared.portals.get(msg.portal) ?? null;
         const text = portal?.text() ?? `-- portal "${msg.portal}"`;
+        // A portal we never saw bound (a SQL DECLARE'd cursor) is UNKNOWN, never unclassified.
         const run = this.command(
           text,
           portal?.statement?.auditText ?? text,
-          portal?.classification() ?? null,
+          portal?.classification() ?? UNSEEN_PORTAL,
         );
         if (run.replaceError !== null) {
           this.replaceUp(REFUSED_EXECUTE);
@@ -348,7 +352,7 @@ export class PgSession {
             this.queue.push(new Pending(Kind.Sync, null, null, null));
             return;
           case FrontendCode.FunctionCall: {
-            const run = this.command('-- function call', '-- function call', null);
+            const run = this.command('-- function call', '-- function call', FUNCTION_CALL);
             if (run.replaceError !== null) this.replaceUp(REFUSED_QUERY);
             else this.forwardUp(frame);
             this.queue.push(new Pending(Kind.FunctionCall, run, null, null));

@@ -1,0 +1,270 @@
+// pgbench through the sidecar against the same PostgreSQL direct and through
+// PgBouncer (session pooling, the peer proxy everyone knows), all measured in
+// one run and interleaved, so the ratios hold on this shared 2-core machine
+// where every proxy competes with PostgreSQL and pgbench for CPU.
+//
+// The sidecar is the real `agentgate sidecar` process (dist/cli/main.js) with
+// a policy of several rules and audit on (durable spool); one extra run turns
+// masking on. PgBouncer is skipped when it is not installed (CI has none).
+
+import { type ChildProcess, execFile, spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import type { BenchResult } from './types.js';
+
+export const title = 'PostgreSQL gateway: pgbench direct, through PgBouncer and through the sidecar';
+
+const exec = promisify(execFile);
+const DB = 'agentgate_pgbench';
+const SECONDS = Number(process.env['PGBENCH_SECONDS'] ?? 5);
+const PGBOUNCER = '/usr/sbin/pgbouncer';
+
+async function freePort(): Promise<number> {
+  const s = createServer();
+  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
+  const port = (s.address() as { port: number }).port;
+  await new Promise<void>((r) => s.close(() => r()));
+  return port;
+}
+
+async function psql(sql: string, db = 'postgres'): Promise<string> {
+  const { stdout } = await exec('psql', [
+    '-X',
+    '-q',
+    '-A',
+    '-t',
+    '-h',
+    '127.0.0.1',
+    '-U',
+    'postgres',
+    '-d',
+    db,
+    '-c',
+    sql,
+  ]);
+  return stdout.trim();
+}
+
+function policyYaml(port: number, masking: boolean): string {
+  return `apiVersion: agentgate.io/v1alpha1
+kind: AgentPolicy
+metadata: {name: bench, namespace: default}
+spec:
+  targets: [{name: bench-db, protocol: postgres, address: 127.0.0.1:5432, localPort: ${port}}]
+  rules:
+    - {name: no-ddl, match: {target: bench-db, operations: [DROP, TRUNCATE, ALTER, CREATE]}, action: deny}
+    - {name: no-secrets, match: {target: bench-db, tables: [secrets, vault.credentials]}, action: deny}
+    - {name: deletes-reviewed, match: {target: bench-db, operations: [DELETE]}, action: review, review: {approvers: [{group: dba}]}}
+    - {name: reads-and-writes, match: {target: bench-db, operations: [SELECT, INSERT, UPDATE, TRANSACTION]}, action: allow}
+${masking ? '  masking: [{target: bench-db, entities: [EMAIL_ADDRESS, PHONE_NUMBER, CREDIT_CARD, US_SSN, IBAN_CODE]}]\n' : ''}  defaultAction: deny
+`;
+}
+
+interface Proxy {
+  readonly port: number;
+  readonly pid: number;
+  stop(): Promise<void>;
+}
+
+async function startSidecar(masking: boolean): Promise<Proxy> {
+  const dir = mkdtempSync(join(tmpdir(), 'agentgate-bench-'));
+  const port = await freePort();
+  writeFileSync(join(dir, 'policy.yaml'), policyYaml(port, masking));
+  mkdirSync(join(dir, 'secrets', 'bench-db'), { recursive: true });
+  writeFileSync(join(dir, 'secrets', 'bench-db', 'username'), 'postgres');
+  writeFileSync(join(dir, 'secrets', 'bench-db', 'password'), '');
+  const main = fileURLToPath(new URL('../cli/main.js', import.meta.url));
+  const child = spawn(
+    process.execPath,
+    [
+      '--liftoff-only',
+      main,
+      'sidecar',
+      '--policy',
+      join(dir, 'policy.yaml'),
+      '--secrets-dir',
+      join(dir, 'secrets'),
+      '--no-transparent',
+      '--allow-anonymous',
+      '--admin',
+      `127.0.0.1:${await freePort()}`,
+      '--spool-dir',
+      join(dir, 'spool'),
+    ],
+    { stdio: ['ignore', 'ignore', 'pipe'] },
+  );
+  await waitFor(child, 'sidecar ready');
+  return { port, pid: child.pid!, stop: () => stopChild(child) };
+}
+
+async function startPgBouncer(): Promise<Proxy | null> {
+  if (!existsSync(PGBOUNCER)) return null;
+  const dir = mkdtempSync(join(tmpdir(), 'agentgate-pgbouncer-'));
+  chmodSync(dir, 0o755);
+  const port = await freePort();
+  writeFileSync(join(dir, 'users.txt'), '"postgres" ""\n');
+  writeFileSync(
+    join(dir, 'pgbouncer.ini'),
+    `[databases]\n* = host=127.0.0.1 port=5432\n[pgbouncer]\nlisten_addr = 127.0.0.1\nlisten_port = ${port}\n` +
+      `auth_type = trust\nauth_file = ${dir}/users.txt\npool_mode = session\nmax_client_conn = 100\n` +
+      `default_pool_size = 20\nunix_socket_dir =\nignore_startup_parameters = extra_float_digits\n`,
+  );
+  // PgBouncer refuses to run as root.
+  const child = spawn('runuser', ['-u', 'postgres', '--', PGBOUNCER, join(dir, 'pgbouncer.ini')], {
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  let stderr = '';
+  child.stderr!.on('data', (c: Buffer) => {
+    stderr += c.toString();
+  });
+  for (let i = 0; ; i++) {
+    try {
+      await exec('pg_isready', ['-q', '-h', '127.0.0.1', '-p', String(port)]);
+      break;
+    } catch {
+      if (child.exitCode !== null || i > 100) throw new Error(`pgbouncer did not start: ${stderr}`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+  return { port, pid: child.pid!, stop: () => stopChild(child) };
+}
+
+function waitFor(child: ChildProcess, marker: string): Promise<void> {
+  let err = '';
+  return new Promise((resolve, reject) => {
+    child.stderr!.on('data', (c: Buffer) => {
+      err += c.toString();
+      if (err.includes(marker)) resolve();
+    });
+    child.once('exit', (code) => reject(new Error(`exited (${code}): ${err}`)));
+  });
+}
+
+async function stopChild(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = once(child, 'exit');
+  child.kill('SIGTERM');
+  await exited;
+}
+
+interface Run {
+  readonly tps: number;
+  readonly latencyMs: number;
+}
+
+async function pgbench(port: number, mode: string, clients: number, selectOnly: boolean): Promise<Run> {
+  const args = [
+    '-h',
+    '127.0.0.1',
+    '-p',
+    String(port),
+    '-U',
+    'postgres',
+    '-M',
+    mode,
+    '-c',
+    String(clients),
+    '-j',
+    String(Math.min(clients, 2)),
+    '-T',
+    String(SECONDS),
+    '-n',
+  ];
+  if (selectOnly) args.push('-S');
+  const { stdout } = await exec('pgbench', [...args, DB], { env: { ...process.env, PGPASSWORD: 'bench' } });
+  const tps = Number(/tps = ([\d.]+)/.exec(stdout)?.[1]);
+  const latencyMs = Number(/latency average = ([\d.]+) ms/.exec(stdout)?.[1]);
+  if (!(tps > 0)) throw new Error(`pgbench printed no tps:\n${stdout}`);
+  return { tps, latencyMs };
+}
+
+function rssKb(pid: number): number {
+  try {
+    return Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0);
+  } catch {
+    return 0;
+  }
+}
+
+export async function run(): Promise<BenchResult[]> {
+  if ((await psql(`SELECT 1 FROM pg_database WHERE datname = '${DB}'`)) !== '1')
+    await psql(`CREATE DATABASE ${DB}`);
+  await exec('pgbench', ['-i', '-q', '-s', '10', '-h', '127.0.0.1', '-U', 'postgres', DB]);
+  const sidecar = await startSidecar(false);
+  const bouncer = await startPgBouncer();
+  const results: BenchResult[] = [];
+  let peakRss = 0;
+  const sampler = setInterval(() => {
+    peakRss = Math.max(peakRss, rssKb(sidecar.pid));
+  }, 100);
+  try {
+    for (const selectOnly of [true, false]) {
+      const workload = selectOnly ? 'select-only' : 'TPC-B-like';
+      for (const mode of ['simple', 'prepared']) {
+        for (const clients of [1, 8]) {
+          // Interleaved: direct, PgBouncer, sidecar back to back for each configuration.
+          const direct = await pgbench(5432, mode, clients, selectOnly);
+          const viaBouncer = bouncer ? await pgbench(bouncer.port, mode, clients, selectOnly) : null;
+          const viaSidecar = await pgbench(sidecar.port, mode, clients, selectOnly);
+          const label = `${workload} -M ${mode} -c ${clients}`;
+          results.push({ name: `${label}: direct`, unit: 'tps', value: Math.round(direct.tps) });
+          if (viaBouncer) {
+            results.push({
+              name: `${label}: PgBouncer`,
+              unit: 'tps',
+              value: Math.round(viaBouncer.tps),
+              note: `${round(viaBouncer.tps / direct.tps)}x direct`,
+            });
+          }
+          results.push({
+            name: `${label}: sidecar`,
+            unit: 'tps',
+            value: Math.round(viaSidecar.tps),
+            note:
+              `${round(viaSidecar.tps / direct.tps)}x direct` +
+              (viaBouncer ? `, ${round(viaSidecar.tps / viaBouncer.tps)}x PgBouncer` : ''),
+          });
+          if (clients === 1) {
+            results.push({
+              name: `${label}: added latency, sidecar`,
+              unit: 'µs',
+              value: Math.round((viaSidecar.latencyMs - direct.latencyMs) * 1000),
+              note: viaBouncer
+                ? `PgBouncer adds ${Math.round((viaBouncer.latencyMs - direct.latencyMs) * 1000)} µs`
+                : 'mean per transaction',
+            });
+          }
+        }
+      }
+    }
+  } finally {
+    clearInterval(sampler);
+    await sidecar.stop();
+  }
+  results.push({ name: 'sidecar RSS, peak during the runs above', unit: 'MB', value: round(peakRss / 1024) });
+
+  const masked = await startSidecar(true);
+  try {
+    const direct = await pgbench(5432, 'prepared', 8, true);
+    const viaMasked = await pgbench(masked.port, 'prepared', 8, true);
+    results.push({
+      name: 'select-only -M prepared -c 8: sidecar with masking on',
+      unit: 'tps',
+      value: Math.round(viaMasked.tps),
+      note: `${round(viaMasked.tps / direct.tps)}x direct (five entity recognizers over every text column)`,
+    });
+  } finally {
+    await masked.stop();
+    await bouncer?.stop();
+  }
+  return results;
+}
+
+function round(x: number): number {
+  return Math.round(x * 100) / 100;
+}

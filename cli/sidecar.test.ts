@@ -1,0 +1,36 @@
+import { sidecarConfig } from './sidecar.js';
+
+describe('agentgate sidecar flags', () => {
+  test('defaults follow DESIGN.md', () => {
+    const c = sidecarConfig(['--policy', 'p.yaml'], {});
+    if (c === 'help') throw new Error('help');
+    expect(c.listen).toEqual({ host: '0.0.0.0', port: 15001 });
+    expect(c.admin).toEqual({ host: '127.0.0.1', port: 15020 });
+    expect(c.unknownDestination).toBe('deny');
+    expect(c.transparent).toBe(true);
+    expect(c.policyPaths).toEqual(['p.yaml']);
+  });
+
+  test('every flag also reads AGENTGATE_<FLAG>; repeatable ones split on commas', () => {
+    const c = sidecarConfig([], {
+      AGENTGATE_POLICY: 'a.yaml,b',
+      AGENTGATE_OIDC_ISSUER: 'https://idp.example',
+      AGENTGATE_OTLP_ENDPOINT: 'http://collector:4318',
+      AGENTGATE_POD_LABELS: 'app=support-agent,tier=1',
+      AGENTGATE_LISTEN: '[::]:15001',
+    });
+    if (c === 'help') throw new Error('help');
+    expect(c.policyPaths).toEqual(['a.yaml', 'b']);
+    expect(c.identity.oidcIssuer).toEqual(['https://idp.example']);
+    expect(c.otlpEndpoint).toBe('http://collector:4318');
+    expect(c.podLabels).toEqual({ app: 'support-agent', tier: '1' });
+    expect(c.listen).toEqual({ host: '::', port: 15001 });
+  });
+
+  test('refuses a bad address and a bad unknown-destination', () => {
+    expect(() => sidecarConfig(['--listen', 'nope'], {})).toThrow(
+      expect.objectContaining({ code: 'AG_ERR_CLI_USAGE' }) as unknown as Error,
+    );
+    expect(() => sidecarConfig(['--unknown-destination', 'allow'], {})).toThrow(/deny or passthrough/);
+  });
+});
