@@ -271,6 +271,8 @@ export class Pipeline {
     const done = this.exportDone;
     this.exportDone = undefined;
     done?.();
+    // A backlog (after an outage) goes out request after request, not one per loop turn.
+    if (kind !== 'retry' && done === undefined) this.kickExport(Date.now());
   }
 
   private publishStats(): void {
