@@ -48,6 +48,15 @@ export class Listeners {
 
   async listenTransparent(at: HostPort): Promise<number> {
     this.transparent = createServer((s) => this.onTransparent(s));
+    if (at.host === '0.0.0.0') {
+      // Redirected IPv6 connections must land here too: one dual-stack socket
+      // takes both families (IPv4 arrives IPv4-mapped); a kernel without IPv6 gets IPv4 only.
+      try {
+        return await listen(this.transparent, { host: '::', port: at.port });
+      } catch {
+        this.transparent = createServer((s) => this.onTransparent(s));
+      }
+    }
     return listen(this.transparent, at);
   }
 
