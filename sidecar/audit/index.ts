@@ -15,4 +15,5 @@ export {
   type DurableAuditSink,
   type OnFull,
 } from './sink.js';
+export { traceparentFromSql } from './traceparent.js';
 export { type VerifyResult, verifySession } from './verify.js';
