@@ -60,6 +60,8 @@ export interface GatewayOptions {
   authenticate?: (token: string) => Promise<Identity>;
   limits?: PgLimits;
   target?: Partial<Target>;
+  /** PEM CA for targets with tls verify-full. */
+  ca?: string;
 }
 
 export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
@@ -98,7 +100,7 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
     decide: (cmd) => gw.decide(cmd),
     masker: (_t, rules) => opts.masker?.(rules) ?? null,
     credentials: () => opts.credentials,
-    caCertificate: () => undefined,
+    caCertificate: () => opts.ca,
     auditText: (_p, text) => text,
     audit,
     metrics: NOOP_METRICS,
