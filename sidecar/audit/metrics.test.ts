@@ -13,6 +13,7 @@ test('audit metrics show the sink counters at scrape time, drops included', asyn
     backlogSpans: 3,
     overflow: 0,
     spoolFull: true,
+    failed: false,
   };
   let current = stats;
   const registry = new Registry();

@@ -33,6 +33,7 @@ const GAUGES: readonly [keyof AuditStats, string, string][] = [
   ['backlogSpans', 'agentgate_audit_backlog_spans', 'Spooled spans not yet acknowledged by the collector'],
   ['overflow', 'agentgate_audit_overflow_events', 'Events held on the event loop because the ring was full'],
   ['spoolFull', 'agentgate_audit_spool_full', '1 while the spool is full and sessions wait (onFull: block)'],
+  ['failed', 'agentgate_audit_failed', '1 once the audit worker has stopped: commands are refused'],
 ];
 
 /** Registers the audit metrics on `registry`, read from `sink` at each scrape. */

@@ -62,6 +62,8 @@ export interface AuditStats {
   /** Events held on the event loop because the ring was full. */
   readonly overflow: number;
   readonly spoolFull: boolean;
+  /** The audit worker has stopped (it could not open the spool, or crashed); see the process warnings. */
+  readonly failed: boolean;
 }
 
 export interface DurableAuditSink extends AuditSink {
@@ -247,6 +249,7 @@ class RingSink implements DurableAuditSink {
       backlogSpans: s[STAT.EXPORT_BACKLOG_SPANS]!,
       overflow: this.pending.length,
       spoolFull: Atomics.load(this.ctrl, CTRL.SPOOL_FULL) === 1,
+      failed: this.failure !== undefined,
     };
   }
 
@@ -279,6 +282,10 @@ class RingSink implements DurableAuditSink {
   }
 
   private hold(p: Pending): void {
+    // With the worker gone nothing will read the ring again: keeping events would
+    // only grow memory. The failure is loud instead (warning, `failed` in stats,
+    // whenWritable() rejects so sessions refuse commands).
+    if (this.failure !== undefined) return;
     this.pending.push(p);
     this.startTimer();
   }
@@ -330,6 +337,7 @@ class RingSink implements DurableAuditSink {
   private fail(message: string): void {
     if (this.failure !== undefined) return;
     this.failure = message;
+    this.pending = [];
     process.emitWarning(`agentgate audit: ${message}`);
     this.onReady?.();
     for (const f of this.flushes.values()) f();

@@ -135,6 +135,7 @@ describe('audit sink exporting to an OTLP collector', () => {
     await sink.ready();
     expect(sink.writable()).toBe(false);
     await expect(sink.whenWritable()).rejects.toMatchObject({ code: 'AG_ERR_AUDIT_UNAVAILABLE' });
+    expect(sink.stats().failed).toBe(true);
     await sink.close();
     sink = undefined;
   });
