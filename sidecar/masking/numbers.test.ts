@@ -151,3 +151,22 @@ describe('formats added after the corpus evaluation', () => {
     expect(found('host 10.0.1.3')).toEqual([['IP_ADDRESS', '10.0.1.3']]);
   });
 });
+
+describe('found by real-world checks after the first corpus runs', () => {
+  test('an IPv4 address followed by a prefix length, a range, a port or another number', () => {
+    expect(found('net 10.0.0.0/8 ok')).toEqual([['IP_ADDRESS', '10.0.0.0']]);
+    expect(found('10.1.2.3-10.1.2.9')).toEqual([
+      ['IP_ADDRESS', '10.1.2.3'],
+      ['IP_ADDRESS', '10.1.2.9'],
+    ]);
+    expect(found('GET / 10.0.0.1 200 5123')).toEqual([['IP_ADDRESS', '10.0.0.1']]);
+  });
+
+  test('a context word counts for the next number only', () => {
+    expect(found('tel. 555-2671')).toEqual([['PHONE_NUMBER', '555-2671']]);
+    expect(found('"phone":"+44 20 7946 0958","order":"4155552671"')).toEqual([
+      ['PHONE_NUMBER', '+44 20 7946 0958'],
+    ]);
+    expect(found('SSN 536-90-4399, employee 536904399')).toEqual([['US_SSN', '536-90-4399']]);
+  });
+});

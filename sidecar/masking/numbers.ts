@@ -6,6 +6,7 @@
 
 import { clsAt, DIGIT, isDigitAt, runEnd, WORD } from './char-class.js';
 import { creditCard, nhs, ssn } from './checksums.js';
+import { textContext } from './context.js';
 import { Ctx, E } from './entities.js';
 import type { Matches } from './matches.js';
 
@@ -93,22 +94,11 @@ export function digitGroups(s: string, i: number, enabled: number, ctx: Ctx, m: 
   }
   if (mixed) return nanpMixed(s, i, groups, j, enabled, m);
 
-  if (sep === DOT && groups === 4 && enabled & (1 << E.IP_ADDRESS) && !afterVersionWord(s, i)) {
-    let ok = true;
-    for (let g = 0; g < 4; g++) {
-      const len = gLen[g]!;
-      const at = gStart[g]!;
-      if (
-        len > 3 ||
-        (len === 3 &&
-          (s.charCodeAt(at) - 48) * 100 + (s.charCodeAt(at + 1) - 48) * 10 + s.charCodeAt(at + 2) - 48 > 255)
-      ) {
-        ok = false;
-      }
-    }
-    if (ok) return found(m, E.IP_ADDRESS, i, j);
-  }
+  // context words only where a weak form needs them: bare runs, and phones of 7+ digits
+  if (total >= 7 && (groups === 1 || total <= 15)) ctx |= textContext(s, i);
   if (total < 9) {
+    if (enabled & (1 << E.PHONE_NUMBER) && ctx & Ctx.PHONE && total >= 7)
+      return found(m, E.PHONE_NUMBER, i, j);
     // every later start has fewer digits still: skip the whole sequence (dates, times, amounts)
     resume.at = j;
     return -1;
@@ -228,13 +218,6 @@ function phoneTail(s: string, i: number): number {
   }
   if ((clsAt(s, j) & WORD) !== 0) return -1;
   return j * 256 + digits;
-}
-
-/** `version 4.2.1.0`, `build 10.0.1.3`, `v1.2.3.4` read as versions, not addresses. */
-function afterVersionWord(s: string, i: number): boolean {
-  if (i === 0) return false;
-  const before = s.slice(Math.max(0, i - 10), i).toLowerCase();
-  return /(?:version|ver\.?|build|release|rev|v)\s*$/.test(before);
 }
 
 function found(m: Matches, entity: E, start: number, end: number): number {

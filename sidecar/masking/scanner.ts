@@ -5,9 +5,10 @@
 // into a reused Matches buffer, in order and never overlapping.
 
 import { ALNUM, CLS, clsAt, DIGIT, HEXL, runEnd, WORD } from './char-class.js';
+import { afterVersionWord } from './context.js';
 import { Ctx, E } from './entities.js';
 import type { Matches } from './matches.js';
-import { email, ipv6, mac, urlWithCredentials } from './network.js';
+import { email, ipv4Tail, ipv6, mac, urlWithCredentials } from './network.js';
 import { digitGroups, parenPhone, plusPhone, resume } from './numbers.js';
 import {
   awsKey,
@@ -186,7 +187,12 @@ function token(s: string, i: number, c: number, k: number, enabled: number, ctx:
     }
     if (digitEnd - i === 1 && next !== 32 && next !== 45 && next !== 46) return -1; // a lone digit
     if (next === 58 && digitEnd - i < 7) return -1; // a clock time: ':' joins no digit groups
-    return digitGroups(s, i, enabled, digitEnd - i >= 9 ? ctx | textContext(s, i) : ctx, m);
+    // a dotted quad first: it may go on with a prefix length, a port, a range or more numbers
+    if (next === 46 && digitEnd - i <= 3 && enabled & bit(E.IP_ADDRESS)) {
+      const end = ipv4Tail(s, i);
+      if (end >= 0 && !afterVersionWord(s, i)) return pushIf(m, E.IP_ADDRESS, i, end);
+    }
+    return digitGroups(s, i, enabled, ctx, m);
   }
   const lw = LETTER_START[c]! & letterMask(enabled);
   const ibanish = (clsAt(s, i + 2) & DIGIT) !== 0;
@@ -323,25 +329,4 @@ function assignmentFollows(s: string, j: number): boolean {
   if (c === 34 || c === 39) c = s.charCodeAt(++j);
   while (c === 32) c = s.charCodeAt(++j);
   return c === 58 || c === 61;
-}
-
-const CONTEXT_WINDOW = 40;
-
-/**
- * Context words just before a bare number, as Presidio's context enhancer
- * uses them: they let a 9-digit run count as an SSN, a 10-digit run as an
- * NHS number, a digit run as a phone number.
- */
-const SSN_WORDS = /\bssns?\b|social security|\bssid\b/;
-const NHS_WORDS = /\bnhs\b|national health/;
-const PHONE_WORDS = /\b(?:phone|tel|telephone|mobile|cell|fax|call|whatsapp|sms)\b/;
-
-function textContext(s: string, i: number): number {
-  if (i === 0) return 0;
-  const before = s.slice(Math.max(0, i - CONTEXT_WINDOW), i).toLowerCase();
-  let ctx = 0;
-  if (SSN_WORDS.test(before)) ctx |= Ctx.SSN;
-  if (NHS_WORDS.test(before)) ctx |= Ctx.NHS;
-  if (PHONE_WORDS.test(before)) ctx |= Ctx.PHONE;
-  return ctx;
 }
