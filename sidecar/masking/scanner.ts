@@ -6,7 +6,7 @@
 
 import { ALNUM, CLS, clsAt, DIGIT, HEXL, runEnd, WORD } from './char-class.js';
 import { afterVersionWord } from './context.js';
-import { Ctx, E } from './entities.js';
+import { E } from './entities.js';
 import type { Matches } from './matches.js';
 import { email, ipv4Tail, ipv6, mac, urlWithCredentials } from './network.js';
 import { digitGroups, parenPhone, plusPhone, resume } from './numbers.js';
