@@ -158,15 +158,18 @@ function domainOrHostEnd(s: string, i: number): number {
   return j > e ? j : -1;
 }
 
-/** Finds `local@domain` around the '@' at `at`. Writes the start into out[0]; returns the end or -1. */
-export function email(s: string, at: number, floor: number, out: Int32Array): number {
+/**
+ * Finds `local@domain` around the '@' at `at` (`atWidth` 3 for a URL-encoded
+ * `%40`). Writes the start into out[0]; returns the end or -1.
+ */
+export function email(s: string, at: number, floor: number, out: Int32Array, atWidth = 1): number {
   const min = Math.max(floor, at - MAX_LOCAL);
   let j = at - 1;
   while (j >= min && isLocalChar(s.charCodeAt(j))) j--;
   let start = j + 1;
   while (start < at && s.charCodeAt(start) === 46) start++; // a local part does not start with '.'
   if (start === at || s.charCodeAt(at - 1) === 46) return -1;
-  const end = domainEnd(s, at + 1);
+  const end = domainEnd(s, at + atWidth);
   if (end < 0) return -1;
   out[0] = start;
   return end;

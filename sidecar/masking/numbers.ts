@@ -121,8 +121,10 @@ export function digitGroups(s: string, i: number, enabled: number, ctx: Ctx, m: 
   if (total === 10) {
     const spaced334 = shape(groups, 3, 3, 4) && sep !== DOT;
     if (enabled & (1 << E.UK_NHS) && (spaced334 || groups === 1)) {
-      // NHS numbers are written 3 3 4 with spaces; dashes or a bare run need an NHS context
-      if ((sep === SPACE || ctx & Ctx.NHS) && nhs(digits, collect(s, groups))) {
+      // NHS numbers are written 3 3 4 with spaces; dashes or a bare run need an NHS context,
+      // and after a phone word (`call me at 415 555 2671`) they are phone numbers
+      const spacedOk = sep === SPACE && !(ctx & Ctx.PHONE);
+      if ((spacedOk || ctx & Ctx.NHS) && nhs(digits, collect(s, groups))) {
         return found(m, E.UK_NHS, i, j);
       }
     }

@@ -72,6 +72,12 @@ export function scan(s: string, enabled: number, ctx: number, m: Matches): void 
       case 64: // @
         r = atSign(s, i, enabled, m);
         break;
+      case 37: // %40, a URL-encoded '@' (query strings in access logs)
+        if (enabled & bit(E.EMAIL_ADDRESS) && s.charCodeAt(i + 1) === 52 && s.charCodeAt(i + 2) === 48) {
+          r = email(s, i, m.lastEnd, out, 3);
+          if (r >= 0) m.push(E.EMAIL_ADDRESS, out[0]!, r);
+        }
+        break;
       case 43: // +
         if (
           enabled & bit(E.PHONE_NUMBER) &&
@@ -167,10 +173,11 @@ function colonShape(s: string, j: number): boolean {
 
 function token(s: string, i: number, c: number, k: number, enabled: number, ctx: number, m: Matches): number {
   if ((k & DIGIT) !== 0) {
-    // the digits after a decimal point or thousands comma are no token of their own
+    // the digits after a decimal point, or a thousands group (1,234,567), are no token of their own;
+    // after any other comma (a CSV field) they are
     const p = s.charCodeAt(i - 1);
-    if ((p === 46 || p === 44) && (clsAt(s, i - 2) & DIGIT) !== 0) return -1;
     const digitEnd = runEnd(s, i, DIGIT);
+    if ((p === 46 || (p === 44 && digitEnd - i === 3)) && (clsAt(s, i - 2) & DIGIT) !== 0) return -1;
     const wordEnd = runEnd(s, digitEnd, ALNUM);
     if (wordEnd > digitEnd) {
       // letters in the word: a bitcoin address or hex
@@ -215,7 +222,7 @@ function token(s: string, i: number, c: number, k: number, enabled: number, ctx:
   if (r < 0 && lw & LW_KEY) {
     const keyEnd = runEnd(s, wordEnd, WORD);
     const len = keyEnd - i;
-    if (len >= 3 && len <= 13 && assignmentFollows(s, keyEnd)) {
+    if (len >= 3 && len <= 21 && assignmentFollows(s, keyEnd)) {
       r = secretAssignment(s, i, keyEnd, out);
       if (r >= 0) m.push(E.PASSWORD, out[0]!, r);
     }
@@ -243,7 +250,7 @@ mark('e', LW_JWT);
 mark('g', LW_GH);
 mark('x', LW_SLACK);
 mark('abcdefABCDEF', LW_HEX);
-mark('pPsScCaA', LW_KEY); // password, pwd, secret, client_secret, api_key, access_token, auth_token
+mark('pPsScCaAtT', LW_KEY); // password, pwd, secret, client_secret, api_key, access_token, token, ...
 
 let maskFor = -1;
 let maskLw = 0;
@@ -307,17 +314,19 @@ function letterCandidate(s: string, i: number, c: number, we: number, lw: number
   return false;
 }
 
-/** First two letters of the SECRET_KEYS (pa pw se cl ap ac au), lower-cased. */
+/** First two letters of the SECRET_KEYS (pa pw se cl ap ac au aw to), lower-cased. */
 function keyPrefix(l0: number, l1: number): boolean {
   switch (l0) {
     case 112: // p: password, passwd, pass, passphrase, pwd
       return l1 === 97 || l1 === 119;
-    case 115: // s: secret
+    case 115: // s: secret, secret_key
       return l1 === 101;
     case 99: // c: client_secret
       return l1 === 108;
-    case 97: // a: api_key, apikey, access_token, auth_token
-      return l1 === 112 || l1 === 99 || l1 === 117;
+    case 97: // a: api_key, apikey, access_token, auth_token, authorization, aws_secret_access_key
+      return l1 === 112 || l1 === 99 || l1 === 117 || l1 === 119;
+    case 116: // t: token
+      return l1 === 111;
     default:
       return false;
   }

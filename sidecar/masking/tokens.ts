@@ -177,6 +177,8 @@ export function privateKey(s: string, i: number): number {
   return close < 0 ? s.length : close + 5;
 }
 
+const SPECIFIC = /^["']?(?:eyJ|gh[pousr]_|github_pat_|xox[abposr]-|xapp-|A[SK]IA)/;
+
 const SECRET_KEYS = new Set([
   'password',
   'passwd',
@@ -189,6 +191,12 @@ const SECRET_KEYS = new Set([
   'apikey',
   'access_token',
   'auth_token',
+  'token',
+  'secret_key',
+  'secret_access_key',
+  'aws_secret_access_key',
+  'private_key',
+  'authorization',
 ]);
 
 /**
@@ -198,7 +206,7 @@ const SECRET_KEYS = new Set([
  */
 export function secretAssignment(s: string, i: number, wordEnd: number, out: Int32Array): number {
   const len = wordEnd - i;
-  if (len < 3 || len > 13) return -1;
+  if (len < 3 || len > 21) return -1;
   if (!SECRET_KEYS.has(s.slice(i, wordEnd).toLowerCase())) return -1;
   let j = wordEnd;
   const q0 = s.charCodeAt(j);
@@ -210,6 +218,13 @@ export function secretAssignment(s: string, i: number, wordEnd: number, out: Int
   if (s.charCodeAt(j) === 61) return -1; // `secret == x` compares, it does not assign
   if (s.charCodeAt(j) === 62) j++; // =>
   while (s.charCodeAt(j) === 32) j++;
+  // `Authorization: Basic …` / `Bearer …`: the credential is the word after the scheme
+  if (len === 13 && (s.startsWith('Basic ', j) || s.startsWith('Bearer ', j))) {
+    j = s.indexOf(' ', j) + 1;
+    while (s.charCodeAt(j) === 32) j++;
+  }
+  // a value a specific recognizer knows (a JWT, a GitHub token, …) is left to it
+  if (SPECIFIC.test(s.slice(j, j + 12))) return -1;
   const q = s.charCodeAt(j);
   const n = Math.min(s.length, j + 257);
   let k: number;
