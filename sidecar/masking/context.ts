@@ -35,5 +35,5 @@ export function textContext(s: string, i: number): number {
 export function afterVersionWord(s: string, i: number): boolean {
   if (i === 0) return false;
   const before = s.slice(Math.max(0, i - 10), i).toLowerCase();
-  return /(?:version|ver\.?|build|release|rev|v)\s*$/.test(before);
+  return /(?:version|ver\.?|build|release|rev|v)\s*[:=]?\s*$/.test(before);
 }

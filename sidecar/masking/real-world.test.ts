@@ -44,6 +44,7 @@ const CASES: [string, [string, string][]][] = [
   ['token: 8f14e45fceea167a5a36dedd4bea2543', [['PASSWORD', '8f14e45fceea167a5a36dedd4bea2543']]],
   ['redis://:s3cret@cache:6379/0', [['URL', 'redis://:s3cret@cache:6379/0']]],
   ['ssh-rsa AAAAB3NzaC1yc2EAAAADAQABAAABAQC7 user@host', []],
+  ['Version: 3.6.7.2 installed, build=10.0.19045.3693', []],
 ];
 
 test.each(CASES)('%s', (line, expected) => {
