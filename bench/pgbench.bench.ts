@@ -131,7 +131,12 @@ async function startPgBouncer(): Promise<Proxy | null> {
       await new Promise((r) => setTimeout(r, 50));
     }
   }
-  return { port, pid: child.pid!, stop: () => stopChild(child) };
+  // runuser may stay as the parent: measure PgBouncer itself.
+  const { stdout } = await exec('pgrep', ['-n', '-f', `${PGBOUNCER} ${join(dir, 'pgbouncer.ini')}`]).catch(
+    () => ({ stdout: '' }),
+  );
+  const pid = Number(stdout.trim().split('\n').pop()) || child.pid!;
+  return { port, pid, stop: () => stopChild(child) };
 }
 
 function waitFor(child: ChildProcess, marker: string): Promise<void> {
@@ -155,9 +160,25 @@ async function stopChild(child: ChildProcess): Promise<void> {
 interface Run {
   readonly tps: number;
   readonly latencyMs: number;
+  readonly transactions: number;
+  /** CPU microseconds per transaction spent by the proxy process, when one was measured. */
+  readonly proxyCpuUs?: number;
 }
 
-async function pgbench(port: number, mode: string, clients: number, selectOnly: boolean): Promise<Run> {
+async function pgbench(
+  port: number,
+  mode: string,
+  clients: number,
+  selectOnly: boolean,
+  proxyPid?: number,
+): Promise<Run> {
+  const cpu0 = proxyPid === undefined ? 0 : cpuSeconds(proxyPid);
+  const r = await pgbenchOnce(port, mode, clients, selectOnly);
+  if (proxyPid === undefined) return r;
+  return { ...r, proxyCpuUs: ((cpuSeconds(proxyPid) - cpu0) * 1e6) / r.transactions };
+}
+
+async function pgbenchOnce(port: number, mode: string, clients: number, selectOnly: boolean): Promise<Run> {
   const args = [
     '-h',
     '127.0.0.1',
@@ -179,8 +200,20 @@ async function pgbench(port: number, mode: string, clients: number, selectOnly: 
   const { stdout } = await exec('pgbench', [...args, DB], { env: { ...process.env, PGPASSWORD: 'bench' } });
   const tps = Number(/tps = ([\d.]+)/.exec(stdout)?.[1]);
   const latencyMs = Number(/latency average = ([\d.]+) ms/.exec(stdout)?.[1]);
+  const transactions = Number(/actually processed: (\d+)/.exec(stdout)?.[1]);
   if (!(tps > 0)) throw new Error(`pgbench printed no tps:\n${stdout}`);
-  return { tps, latencyMs };
+  return { tps, latencyMs, transactions };
+}
+
+/** CPU seconds (user + system, all threads) a process has used so far. */
+function cpuSeconds(pid: number): number {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / 100; // utime + stime, in USER_HZ ticks
+  } catch {
+    return 0;
+  }
 }
 
 function rssKb(pid: number): number {
@@ -209,8 +242,10 @@ export async function run(): Promise<BenchResult[]> {
         for (const clients of [1, 8]) {
           // Interleaved: direct, PgBouncer, sidecar back to back for each configuration.
           const direct = await pgbench(5432, mode, clients, selectOnly);
-          const viaBouncer = bouncer ? await pgbench(bouncer.port, mode, clients, selectOnly) : null;
-          const viaSidecar = await pgbench(sidecar.port, mode, clients, selectOnly);
+          const viaBouncer = bouncer
+            ? await pgbench(bouncer.port, mode, clients, selectOnly, bouncer.pid)
+            : null;
+          const viaSidecar = await pgbench(sidecar.port, mode, clients, selectOnly, sidecar.pid);
           const label = `${workload} -M ${mode} -c ${clients}`;
           results.push({ name: `${label}: direct`, unit: 'tps', value: Math.round(direct.tps) });
           if (viaBouncer) {
@@ -228,6 +263,12 @@ export async function run(): Promise<BenchResult[]> {
             note:
               `${round(viaSidecar.tps / direct.tps)}x direct` +
               (viaBouncer ? `, ${round(viaSidecar.tps / viaBouncer.tps)}x PgBouncer` : ''),
+          });
+          results.push({
+            name: `${label}: proxy CPU per transaction`,
+            unit: 'µs',
+            value: Math.round(viaSidecar.proxyCpuUs ?? 0),
+            note: `sidecar (all threads, audit worker included)${viaBouncer ? `; PgBouncer ${Math.round(viaBouncer.proxyCpuUs ?? 0)} µs` : ''}; steadier than tps under machine load`,
           });
           if (clients === 1) {
             results.push({

@@ -86,5 +86,14 @@ export interface GatewayContext {
   /** Query text as audit may see it (literals masked). */
   auditText(protocol: Protocol, text: string): string;
   readonly audit: AuditSink;
+  /**
+   * Null while audit can take more events; else a promise that resolves when it
+   * can (the session stops reading the agent meanwhile) or rejects with
+   * AG_ERR_AUDIT_UNAVAILABLE (the session ends: it could not be audited).
+   */
+  auditGate?(): Promise<void> | null;
   readonly metrics: GatewayMetrics;
 }
+
+/** For contexts whose audit never pushes back. */
+export const OPEN_GATE = (): Promise<void> | null => null;

@@ -28,6 +28,7 @@ export interface ContextDeps {
   readonly maskers: MaskerCache;
   readonly audit: AuditSink;
   readonly auditEnabled: boolean;
+  readonly auditGate: () => Promise<void> | null;
   readonly metrics: GatewayMetrics;
 }
 
@@ -74,6 +75,7 @@ export function createGatewayContext(d: ContextDeps): GatewayContext {
     },
     auditText,
     audit: d.audit,
+    auditGate: d.auditGate,
     metrics: d.metrics,
   };
 }

@@ -11,6 +11,7 @@ import { createAuditSink, type DurableAuditSink } from '../audit/sink.js';
 import { verifierOptionsFromFlags } from '../identity/flags.js';
 import { createVerifier, type TokenVerifier } from '../identity/verifier.js';
 import { initClassifiers } from '../policy/classify/postgres.js';
+import { OPEN_GATE } from '../protocols/gateway-context.js';
 import { startAdminServer } from './admin-server.js';
 import type { SidecarConfig } from './config.js';
 import { createGatewayContext } from './context.js';
@@ -99,6 +100,7 @@ export async function startSidecar(config: SidecarConfig, log: Log): Promise<Sid
     maskers: new MaskerCache(config.hashKey ?? randomBytes(32)),
     audit,
     auditEnabled: audit !== NOOP_AUDIT,
+    auditGate: durable === null ? OPEN_GATE : () => (durable.writable() ? null : durable.whenWritable()),
     metrics,
   });
 

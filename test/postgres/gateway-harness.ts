@@ -62,6 +62,7 @@ export interface GatewayOptions {
   target?: Partial<Target>;
   /** PEM CA for targets with tls verify-full. */
   ca?: string;
+  auditGate?: () => Promise<void> | null;
 }
 
 export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
@@ -103,6 +104,7 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
     caCertificate: () => opts.ca,
     auditText: (_p, text) => text,
     audit,
+    auditGate: () => opts.auditGate?.() ?? null,
     metrics: NOOP_METRICS,
   };
   const cancels = new CancelRegistry();

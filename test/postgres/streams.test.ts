@@ -231,3 +231,34 @@ test('an Execute of a portal never bound through the protocol (a DECLAREd cursor
   expect(err?.name === 'error' && err.fields.get(0x4d)).toMatch(/rule no-unknown/);
   c.end();
 });
+
+test('while audit has no room the session reads nothing more from the agent, then goes on', async () => {
+  let open!: () => void;
+  let blocked = false;
+  const gated = await startGateway({
+    credentials: roles.scram,
+    auditGate: () => (blocked ? new Promise<void>((r) => (open = r)) : null),
+  });
+  const c = new pg.Client({
+    host: '127.0.0.1',
+    port: gated.port,
+    user: 'a',
+    password: 't',
+    database: 'postgres',
+  });
+  await c.connect();
+  blocked = true;
+  let done = false;
+  const q = c.query('SELECT 5 AS five').then((r) => {
+    done = true;
+    return r.rows;
+  });
+  await new Promise((r) => setTimeout(r, 300));
+  expect(done).toBe(false);
+  expect(gated.commands).toHaveLength(0);
+  blocked = false;
+  open();
+  expect(await q).toEqual([{ five: 5 }]);
+  await c.end();
+  await gated.close();
+});

@@ -11,7 +11,7 @@ import { type AgentgateError, agError, isAgentgateError } from '../../../common/
 import type { Identity } from '../../identity/identity.js';
 import { type Classification, classification, unknownStatement } from '../../policy/command.js';
 import type { Decision } from '../../policy/decision.js';
-import type { GatewayContext } from '../gateway-context.js';
+import { type GatewayContext, OPEN_GATE } from '../gateway-context.js';
 import { BackendParser } from './backend-parser.js';
 import { CancelRegistry, type UpstreamConnector } from './cancel.js';
 import { AuthCode, BackendCode, ErrorField, FrontendCode, TxStatus } from './codes.js';
@@ -98,6 +98,7 @@ export class PgSession {
   private agEnd = 0;
   private agentFull = false;
   private upstreamFull = false;
+  private readonly auditGate: () => Promise<void> | null;
   private readonly onFrontend: (msg: FrontendMessage, frame: Frame) => void;
   private readonly onBackend: (msg: BackendMessage, frame: Frame) => void;
 
@@ -110,6 +111,7 @@ export class PgSession {
     this.be = new BackendParser(limits);
     this.prepared = new PreparedState(limits.maxStatements, limits.maxPortals);
     this.connect = opts.connect ?? ((t) => connectUpstream(t, this.ctx.caCertificate(t)));
+    this.auditGate = opts.ctx.auditGate === undefined ? OPEN_GATE : () => opts.ctx.auditGate!();
     this.onFrontend = (m, f) => this.frontend(m, f);
     this.onBackend = (m, f) => this.backend(m, f);
   }
@@ -158,6 +160,23 @@ export class PgSession {
   // ---------------------------------------------------------------- agent side
 
   private agentData(chunk: Buffer): void {
+    if (this.phase === Phase.Ready) {
+      const gate = this.auditGate();
+      if (gate !== null) {
+        // Audit is full: read nothing more from the agent until it has room, so
+        // no command runs unrecorded. The chunk in hand waits with us.
+        this.agent.pause();
+        gate.then(
+          () => {
+            if (this.phase === Phase.Closed) return;
+            this.agent.resume();
+            this.agentData(chunk);
+          },
+          (e: unknown) => this.fail(e),
+        );
+        return;
+      }
+    }
     this.bytesIn += chunk.length;
     try {
       this.fe.parse(chunk, this.onFrontend);
