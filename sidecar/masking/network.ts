@@ -28,7 +28,7 @@ function isIntlLetter(c: number): boolean {
 function isLocalChar(c: number): boolean {
   if (c >= 128) return isIntlLetter(c);
   if ((CLS[c]! & WORD) !== 0) return true;
-  return c === 46 || c === 45 || c === 43 || c === 37; // . - + %
+  return c === 46 || c === 45 || c === 43 || c === 37 || c === 39; // . - + % '
 }
 
 /** RFC 3986 userinfo characters (unreserved, sub-delims, ':' and '%'). */
@@ -167,7 +167,8 @@ export function email(s: string, at: number, floor: number, out: Int32Array, atW
   let j = at - 1;
   while (j >= min && isLocalChar(s.charCodeAt(j))) j--;
   let start = j + 1;
-  while (start < at && s.charCodeAt(start) === 46) start++; // a local part does not start with '.'
+  // a local part starts with neither '.' nor a quote (o'brien@ is an address, 'ana@ is a quoted one)
+  while (start < at && (s.charCodeAt(start) === 46 || s.charCodeAt(start) === 39)) start++;
   if (start === at || s.charCodeAt(at - 1) === 46) return -1;
   const end = domainEnd(s, at + atWidth);
   if (end < 0) return -1;

@@ -88,7 +88,8 @@ export function digitGroups(s: string, i: number, enabled: number, ctx: Ctx, m: 
     break;
   }
   // trim trailing groups until the sequence ends at a boundary: "4111 1111 1111 1111abc" never counts
-  if ((clsAt(s, j) & WORD) !== 0) {
+  // glued to a word, no number counts ("4111 1111 1111 1111abc"), but a phone extension may follow: 415-555-2671x123
+  if ((clsAt(s, j) & WORD) !== 0 && !(s.charCodeAt(j) === 120 && isDigitAt(s, j + 1) && groups > 1)) {
     resume.at = j;
     return -1;
   }
@@ -179,6 +180,18 @@ export function plusPhone(s: string, i: number, m: Matches): number {
 
 /** `(415) 555-2671`, `(020) 7946 0958`: a parenthesised area code first. */
 export function parenPhone(s: string, i: number, m: Matches): number {
+  // (+44) 20 7946 0958: a country code in parentheses
+  if (s.charCodeAt(i + 1) === 43) {
+    const close = runEnd(s, i + 2, DIGIT);
+    if (close === i + 2 || close - i - 2 > 3 || s.charCodeAt(close) !== 41) return -1;
+    let j = close + 1;
+    if (s.charCodeAt(j) === 32 || s.charCodeAt(j) === 45) j++;
+    const rest = phoneTail(s, j);
+    if (rest < 0) return -1;
+    const digits = (rest % 256) + close - i - 2;
+    const end = (rest - (rest % 256)) / 256;
+    return digits >= 8 && digits <= 16 ? found(m, E.PHONE_NUMBER, i, end) : -1;
+  }
   const total = phoneTail(s, i);
   if (total < 0) return -1;
   const digits = total % 256;

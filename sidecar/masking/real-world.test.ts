@@ -50,3 +50,12 @@ const CASES: [string, [string, string][]][] = [
 test.each(CASES)('%s', (line, expected) => {
   expect(found(line)).toEqual(expected);
 });
+
+test.each([
+  ["o'brien@example.com", [['EMAIL_ADDRESS', "o'brien@example.com"]]],
+  ["'ana@example.com'", [['EMAIL_ADDRESS', 'ana@example.com']]],
+  ['(+44) 20 7946 0958', [['PHONE_NUMBER', '(+44) 20 7946 0958']]],
+  ['415-555-2671x123', [['PHONE_NUMBER', '415-555-2671']]],
+] as [string, [string, string][]][])('format %s', (line, expected) => {
+  expect(found(line)).toEqual(expected);
+});

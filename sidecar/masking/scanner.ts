@@ -90,7 +90,7 @@ export function scan(s: string, enabled: number, ctx: number, m: Matches): void 
       case 40: // (
         if (
           enabled & bit(E.PHONE_NUMBER) &&
-          (clsAt(s, i + 1) & DIGIT) !== 0 &&
+          ((clsAt(s, i + 1) & DIGIT) !== 0 || s.charCodeAt(i + 1) === 43) &&
           (clsAt(s, i - 1) & WORD) === 0
         ) {
           r = parenPhone(s, i, m);
