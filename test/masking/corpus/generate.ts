@@ -5,6 +5,8 @@
 // test regenerates it and fails on a difference (UPDATE_GOLDEN=1 rewrites it).
 
 import type { Entity } from '../../../api/types.js';
+import { nearMiss } from './near-misses.js';
+import { Rng } from './rng.js';
 import * as v from './values.js';
 
 export interface Span {
@@ -23,7 +25,7 @@ export interface CorpusRow {
 type Slot = Entity | 'NAME' | 'NEAR' | 'NUM' | 'DATE';
 type Part = string | Slot;
 
-const VALUE: Partial<Record<Slot, (r: v.Rng) => string>> = {
+const VALUE: Partial<Record<Slot, (r: Rng) => string>> = {
   EMAIL_ADDRESS: v.email,
   PHONE_NUMBER: v.phone,
   CREDIT_CARD: v.card,
@@ -42,7 +44,7 @@ const VALUE: Partial<Record<Slot, (r: v.Rng) => string>> = {
   PRIVATE_KEY: v.privateKey,
   PASSWORD: v.password,
   NAME: v.name,
-  NEAR: v.nearMiss,
+  NEAR: nearMiss,
   NUM: (r) => String(r.int(1, 500)),
   DATE: (r) => `${r.int(1, 28)}.${r.int(1, 12)}.${r.int(2019, 2025)}`,
 };
@@ -179,7 +181,7 @@ const TEMPLATES: [string, Part[]][] = [
 export const SEED = 20261126;
 
 export function generateCorpus(rows: number, seed = SEED): CorpusRow[] {
-  const r = new v.Rng(seed);
+  const r = new Rng(seed);
   const out: CorpusRow[] = [];
   for (let n = 0; n < rows; n++) {
     const [column, parts] = r.pick(TEMPLATES);

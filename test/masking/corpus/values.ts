@@ -1,46 +1,12 @@
-// Generators of realistic personal data and of near-misses for the labelled
-// corpus. Everything is derived from a seeded PRNG so the corpus is the same
-// on every machine. Valid values carry valid checksums, computed here
-// independently of the engine (ibantools for IBAN, as the registry defines).
+// Generators of realistic personal data for the labelled corpus, in many
+// formats. Valid values carry valid checksums, computed here independently of
+// the engine (ibantools decides IBAN validity, as the registry defines it).
 
 import { createHash } from 'node:crypto';
 import { isValidIBAN } from 'ibantools';
+import type { Rng } from './rng.js';
 
-export class Rng {
-  private s: number;
-  constructor(seed: number) {
-    this.s = seed >>> 0;
-  }
-  /** mulberry32 */
-  next(): number {
-    this.s = (this.s + 0x6d2b79f5) >>> 0;
-    let t = this.s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  }
-  int(lo: number, hi: number): number {
-    return lo + Math.floor(this.next() * (hi - lo + 1));
-  }
-  pick<T>(xs: readonly T[]): T {
-    return xs[Math.floor(this.next() * xs.length)]!;
-  }
-  digits(n: number): string {
-    let s = '';
-    for (let i = 0; i < n; i++) s += String(this.int(0, 9));
-    return s;
-  }
-  chars(alphabet: string, n: number): string {
-    let s = '';
-    for (let i = 0; i < n; i++) s += alphabet[this.int(0, alphabet.length - 1)];
-    return s;
-  }
-  chance(p: number): boolean {
-    return this.next() < p;
-  }
-}
-
-const UPPER = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ';
+export const UPPER = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ';
 const ALNUM = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
 const B64URL = `${ALNUM}-_`;
 
@@ -88,7 +54,7 @@ export const LAST = [
   'Brown',
   'Patel',
 ];
-const ASCII_FIRST = [
+export const ASCII_FIRST = [
   'james',
   'mary',
   'juergen',
@@ -329,7 +295,7 @@ export function urlWithCredentials(r: Rng): string {
   return `${scheme}://${user}:${pass}@${host}${r.chance(0.6) ? `:${r.int(1000, 9999)}` : ''}/${r.pick(['orders', 'app', '0', 'vhost'])}`;
 }
 
-const B58 = '123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz';
+export const B58 = '123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz';
 
 function base58(bytes: Uint8Array): string {
   let n = 0n;
@@ -432,74 +398,4 @@ export function password(r: Rng): string {
 
 export function name(r: Rng): string {
   return `${r.pick(FIRST)} ${r.pick(LAST)}`;
-}
-
-/** Things that look like personal data and are not. */
-export function nearMiss(r: Rng): string {
-  switch (r.int(0, 31)) {
-    case 25:
-      return `version ${r.int(1, 9)}.${r.int(0, 9)}.${r.int(0, 9)}.${r.int(0, 9)}`; // reads as an IPv4 address
-    case 26:
-      return `35${r.digits(13)}`; // IMEI: Luhn-valid in real life, no card issuer range
-    case 27:
-      return `Ref. ${r.int(1, 9)}${r.digits(2)} ${r.digits(3)} ${r.digits(4)}`; // 3-3-4 grouped reference
-    case 28:
-      return `1${r.chars(B58, 33)}`; // base58-looking id with no valid checksum
-    case 29:
-      return `bc1q${r.chars('qpzry9x8gf2tvdw0s3jn54khce6mua7l', 38)}`; // bech32-looking, bad checksum
-    case 30:
-      return `${r.int(2019, 2025)}.${String(r.int(1, 12)).padStart(2, '0')}.${String(r.int(1, 28)).padStart(2, '0')}`;
-    case 31:
-      return `${r.digits(4)} ${r.digits(4)} ${r.digits(4)} ${r.digits(4)}`; // a grouped voucher code
-    case 0:
-      return `ORD-${r.int(2019, 2025)}-${r.digits(6)}`;
-    case 1:
-      return r.digits(16); // an order number: most fail Luhn, a few pass and are counted as false positives
-    case 2:
-      return r.digits(9); // a 9-digit id
-    case 3:
-      return `v${r.int(0, 12)}.${r.int(0, 40)}.${r.int(0, 99)}`;
-    case 4:
-      return `${r.int(2019, 2025)}-${String(r.int(1, 12)).padStart(2, '0')}-${String(r.int(1, 28)).padStart(2, '0')}T${String(r.int(0, 23)).padStart(2, '0')}:${String(r.int(0, 59)).padStart(2, '0')}:${String(r.int(0, 59)).padStart(2, '0')}Z`;
-    case 5:
-      return `${r.int(2019, 2025)}-${String(r.int(1, 12)).padStart(2, '0')}-${String(r.int(1, 28)).padStart(2, '0')} ${String(r.int(0, 23)).padStart(2, '0')}:${String(r.int(0, 59)).padStart(2, '0')}:${String(r.int(0, 59)).padStart(2, '0')}.${r.digits(6)}`;
-    case 6:
-      return `${String(r.int(1, 28)).padStart(2, '0')}/${String(r.int(1, 12)).padStart(2, '0')}/${r.int(1950, 2025)}`;
-    case 7:
-      return `€${r.int(1, 999)}.${r.digits(3)},${r.digits(2)}`;
-    case 8:
-      return `$${r.int(1, 99)},${r.digits(3)},${r.digits(3)}.${r.digits(2)}`;
-    case 9:
-      return [8, 4, 4, 4, 12].map((n) => r.chars('0123456789abcdef', n)).join('-');
-    case 10:
-      return r.chars('0123456789abcdef', r.pick([40, 64]));
-    case 11:
-      return `1Z${r.chars('0123456789ABCDEFGHJKLMNPRSTUVWXYZ', 16)}`; // UPS tracking
-    case 12:
-      return `978-${r.int(0, 9)}-${r.digits(2)}-${r.digits(6)}-${r.int(0, 9)}`; // ISBN-13
-    case 13:
-      return `${r.int(-89, 89)}.${r.digits(4)}, ${r.int(-179, 179)}.${r.digits(4)}`;
-    case 14:
-      return `SKU-${r.chars(UPPER, 2)}${r.digits(2)}-${r.digits(4)}`;
-    case 15:
-      return `${String(r.int(0, 23)).padStart(2, '0')}:${String(r.int(0, 59)).padStart(2, '0')}:${String(r.int(0, 59)).padStart(2, '0')}`;
-    case 16:
-      return `INV/${r.int(2019, 2025)}/${r.digits(6)}`;
-    case 17:
-      return r.digits(10); // a 10-digit order number
-    case 18:
-      return `${r.digits(5)}-${r.digits(4)}`; // ZIP+4
-    case 19:
-      return `${r.pick(['SW1A', 'EC1A', 'W1A', 'M1'])} ${r.int(1, 9)}${r.chars('ABDEFGHJLNPQRSTUWXYZ', 2)}`;
-    case 20:
-      return `@${r.pick(ASCII_FIRST)}`;
-    case 21:
-      return `${r.pick(['icon', 'logo', 'hero'])}@2x.png`;
-    case 22:
-      return `${r.pick(ASCII_FIRST)}@localhost`;
-    case 23:
-      return `build ${r.int(1, 30)}.${r.int(0, 9)}.${r.int(0, 9)}.${r.digits(4)}`;
-    default:
-      return `${r.digits(3)}-${r.digits(3)}-${r.digits(3)}`; // a 9-digit reference, grouped 3-3-3
-  }
 }
