@@ -1,0 +1,228 @@
+// A PostgreSQL table full of personal data, read through `agentgate sidecar`
+// (the real process, real policy file, real OpenID tokens) with masking on:
+// psql, node-postgres in text format and node-postgres in binary format must
+// each get masked values and never the originals.
+
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import pg from 'pg';
+import { type OidcHarness, startOidcProvider } from '../identity/oidc-harness.js';
+import { admin, type UpstreamRoles, upstreamRoles } from '../postgres/pg-fixture.js';
+import {
+  freePort,
+  type PolicyFiles,
+  policyFiles,
+  type SidecarProcess,
+  startSidecarProcess,
+} from '../sidecar/sidecar-process.js';
+
+const run = promisify(execFile);
+const TABLE = 'ag_masking_clients';
+let roles: UpstreamRoles;
+let oidc: OidcHarness;
+let files: PolicyFiles;
+let sidecar: SidecarProcess;
+let port: number;
+let token: string;
+
+// Every value here is personal data a recognizer or a column rule must catch.
+const PII = {
+  email: 'ana.garcia@example.com',
+  phone: '+44 20 7946 0958',
+  ssn: '536-90-4399',
+  card: '4111 1111 1111 1111',
+  iban: 'DE89 3704 0044 0532 0130 00',
+  ip: '192.168.10.77',
+  note: 'ship to jan.novak@example.cz, card 5500 0000 0000 0004',
+  password: 'hunter2-Correct-Horse',
+};
+const SECRETS = [
+  PII.email,
+  PII.phone,
+  PII.ssn,
+  PII.card,
+  PII.iban,
+  PII.ip,
+  'jan.novak@example.cz',
+  '5500 0000 0000 0004',
+  PII.password,
+];
+const SELECT = `SELECT id, email, phone, ssn, card_number, iban, ip, note, password FROM ${TABLE}`;
+
+function policy(): string {
+  return `apiVersion: agentgate.io/v1alpha1
+kind: AgentPolicy
+metadata: {name: support, namespace: shop}
+spec:
+  podSelector: {matchLabels: {app: support-agent}}
+  subjects: [{group: ai-agents}]
+  targets:
+    - {name: orders-db, protocol: postgres, address: 127.0.0.1:5432, localPort: ${port}}
+  rules:
+    - {name: reads, match: {target: orders-db}, action: allow}
+  masking:
+    - {target: orders-db, columns: ['*.card_number'], strategy: partial, keep: 4}
+    - {target: orders-db, columns: [password], strategy: 'null'}
+    - {target: orders-db, entities: [EMAIL_ADDRESS, PHONE_NUMBER, US_SSN, CREDIT_CARD, IBAN_CODE, IP_ADDRESS, DATE_OF_BIRTH]}
+  defaultAction: deny
+`;
+}
+
+/** Asserts one masked row, whatever client decoded it, as strings (or null). */
+function expectMasked(row: (string | null)[]): void {
+  expect(row).toEqual([
+    '1',
+    '<EMAIL_ADDRESS>',
+    '<PHONE_NUMBER>',
+    '<US_SSN>',
+    '**** **** **** 1111',
+    '<IBAN_CODE>',
+    '<IP_ADDRESS>',
+    'ship to <EMAIL_ADDRESS>, card <CREDIT_CARD>',
+    null,
+  ]);
+}
+
+beforeAll(async () => {
+  roles = await upstreamRoles('maskclients');
+  oidc = await startOidcProvider({ audience: 'agentgate' });
+  files = policyFiles();
+  port = await freePort();
+  files.writePolicy(policy());
+  files.writeCredentials('orders-db', roles.scram.username, roles.scram.password);
+  await admin(`DROP TABLE IF EXISTS ${TABLE}`);
+  await admin(`CREATE TABLE ${TABLE} (id int, email text, phone varchar(32), ssn text,
+    card_number text, iban text, ip text, note text, password text)`);
+  await admin(`INSERT INTO ${TABLE} VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`, [
+    1,
+    PII.email,
+    PII.phone,
+    PII.ssn,
+    PII.card,
+    PII.iban,
+    PII.ip,
+    PII.note,
+    PII.password,
+  ]);
+  sidecar = await startSidecarProcess([
+    '--policy',
+    files.policyFile,
+    '--secrets-dir',
+    files.secretsDir,
+    '--no-transparent',
+    '--oidc-issuer',
+    oidc.issuer,
+    '--oidc-audience',
+    'agentgate',
+    '--oidc-insecure-http',
+    '--namespace',
+    'shop',
+    '--pod-labels',
+    'app=support-agent',
+  ]);
+  token = await oidc.mintToken(['ai-agents']);
+}, 60_000);
+
+afterAll(async () => {
+  await sidecar?.stop('SIGKILL');
+  await oidc?.close();
+  await admin(`DROP TABLE IF EXISTS ${TABLE}`);
+  await roles?.cleanup();
+});
+
+test('the table read directly holds the personal data (the premise of the other tests)', async () => {
+  const [row] = await admin<Record<string, string>>(`${SELECT}`);
+  expect(row?.email).toBe(PII.email);
+  expect(row?.card_number).toBe(PII.card);
+});
+
+test('psql gets every value masked, in aligned and unaligned output', async () => {
+  const env = { ...process.env, PGPASSWORD: token, PGCONNECT_TIMEOUT: '10' };
+  const args = ['-h', '127.0.0.1', '-p', String(port), '-U', 'agent', '-d', 'postgres', '-X'];
+  const unaligned = await run('psql', [...args, '-At', '-F', '\t', '-P', 'null=NULL', '-c', SELECT], {
+    env,
+  });
+  expect(unaligned.stdout.trimEnd().split('\t')).toEqual([
+    '1',
+    '<EMAIL_ADDRESS>',
+    '<PHONE_NUMBER>',
+    '<US_SSN>',
+    '**** **** **** 1111',
+    '<IBAN_CODE>',
+    '<IP_ADDRESS>',
+    'ship to <EMAIL_ADDRESS>, card <CREDIT_CARD>',
+    'NULL',
+  ]);
+  const aligned = await run('psql', [...args, '-c', SELECT], { env });
+  for (const secret of SECRETS) expect(aligned.stdout).not.toContain(secret);
+  expect(aligned.stdout).toContain('(1 row)');
+});
+
+test('node-postgres in text format (simple and extended protocol) gets every value masked', async () => {
+  const c = new pg.Client({ host: '127.0.0.1', port, user: 'agent', password: token, database: 'postgres' });
+  await c.connect();
+  try {
+    const simple = await c.query<(string | null)[]>({ text: SELECT, rowMode: 'array' });
+    expect(simple.fields.every((f) => f.format === 'text')).toBe(true);
+    expectMasked(simple.rows[0]!.map((v) => (v === null ? null : String(v))));
+    const extended = await c.query<(string | null)[]>({
+      text: `${SELECT} WHERE id = $1`,
+      values: [1],
+      rowMode: 'array',
+    });
+    expectMasked(extended.rows[0]!.map((v) => (v === null ? null : String(v))));
+  } finally {
+    await c.end();
+  }
+});
+
+async function binaryRow(through: number, user: string, password: string): Promise<unknown[]> {
+  // `binary` is a node-postgres option its type definitions leave out
+  const config = { host: '127.0.0.1', port: through, user, password, database: 'postgres', binary: true };
+  const c = new pg.Client(config as pg.ClientConfig);
+  await c.connect();
+  try {
+    // binary results need the extended protocol: a parameter makes node-postgres use it
+    const r = await c.query<unknown[]>({ text: `${SELECT} WHERE id = $1`, values: [1], rowMode: 'array' });
+    expect(r.fields.every((f) => f.format === 'binary')).toBe(true);
+    return r.rows[0]!;
+  } finally {
+    await c.end();
+  }
+}
+
+test('node-postgres in binary format gets every text value masked and the rest as PostgreSQL sent it', async () => {
+  const masked = await binaryRow(port, 'agent', token);
+  const direct = await binaryRow(5432, roles.scram.username, roles.scram.password);
+  // node-postgres 8 decodes binary int4 wrongly on its own; the sidecar must pass the same bytes through
+  expect(masked[0]).toEqual(direct[0]);
+  expectMasked(['1', ...masked.slice(1).map((v) => (v === null ? null : String(v)))]);
+});
+
+test('a binary column the engine cannot read is withheld, never sent unmasked', async () => {
+  // date_of_birth arrives as a 4-byte binary date: masking it as text is impossible,
+  // so the gateway fails the command instead of passing the original through.
+  await admin(`ALTER TABLE ${TABLE} ADD COLUMN IF NOT EXISTS date_of_birth date`);
+  await admin(`UPDATE ${TABLE} SET date_of_birth = '1984-02-29'`);
+  const config = {
+    host: '127.0.0.1',
+    port,
+    user: 'agent',
+    password: token,
+    database: 'postgres',
+    binary: true,
+  };
+  const c = new pg.Client(config as pg.ClientConfig);
+  await c.connect();
+  try {
+    const text = await c.query({ text: `SELECT date_of_birth::text AS date_of_birth FROM ${TABLE}` });
+    expect(text.rows).toEqual([{ date_of_birth: '<DATE_OF_BIRTH>' }]);
+    await expect(
+      c.query({ text: `SELECT date_of_birth FROM ${TABLE} WHERE id = $1`, values: [1] }),
+    ).rejects.toThrow(/agentgate/);
+    // the session goes on after the withheld row
+    expect((await c.query({ text: 'SELECT $1::int AS one', values: [1] })).rows).toEqual([{ one: 1 }]);
+  } finally {
+    await c.end();
+  }
+});
