@@ -42,6 +42,25 @@ describe('maskSqlLiterals (PostgreSQL lexer)', () => {
   test('an unterminated literal is masked to the end', () => {
     expect(maskSqlLiterals("SELECT * FROM t WHERE ssn = '536-90-4399")).toBe('SELECT * FROM t WHERE ssn = ?');
   });
+
+  test('without a masker, comments still lose personal data to every recognizer (how the sidecar audits)', () => {
+    expect(maskSqlLiterals("SELECT 1 -- for jane@corp.example, card 4111111111111111\nWHERE a = 'b'")).toBe(
+      'SELECT ? -- for <EMAIL_ADDRESS>, card <CREDIT_CARD>\nWHERE a = ?',
+    );
+    expect(maskSqlLiterals('SELECT 1 /* a /* ssn 536-90-4399 */ +44 20 7946 0958 */')).toBe(
+      'SELECT ? /* a /* ssn <US_SSN> */ <PHONE_NUMBER> */',
+    );
+    expect(maskMysqlLiterals('SELECT 1 # asked by jane@corp.example\n')).toBe(
+      'SELECT ? # asked by <EMAIL_ADDRESS>\n',
+    );
+  });
+
+  test('a sqlcommenter traceparent comment survives comment masking, so audit can still link the trace', () => {
+    const comment =
+      "/*action='run',traceparent='00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01',tracestate='congo%3Dt61rcWkgMzE'*/";
+    expect(maskSqlLiterals(`SELECT 1 ${comment}`)).toBe(`SELECT ? ${comment}`);
+    expect(maskSqlLiterals(`SELECT $$x$$ ${comment}`)).toBe(`SELECT ? ${comment}`);
+  });
 });
 
 describe('maskMysqlLiterals', () => {

@@ -7,7 +7,7 @@
 // since people paste values into them too.
 
 import { loadModule, scanSync } from 'libpg-query';
-import type { Masker } from './masker.js';
+import { compileMasking, type Masker } from './masker.js';
 
 let lexerReady = false;
 
@@ -18,6 +18,19 @@ export async function loadSqlScanner(): Promise<void> {
 }
 
 const PLACEHOLDER = '?';
+
+let everyEntity: Masker | null = null;
+
+/**
+ * Comments go to audit too, and people paste values into them: a caller that
+ * names no masker (the sidecar's audit text) still gets every recognizer,
+ * redacting. Compiled on first use; `redact` never reads the hash key.
+ */
+function commentMasker(masker: Masker | null | undefined): Masker {
+  if (masker) return masker;
+  everyEntity ??= compileMasking([{ strategy: 'redact' }], { hashKey: new Uint8Array(32) })!;
+  return everyEntity;
+}
 
 function isLiteralToken(text: string): boolean {
   const c = text.charCodeAt(0);
@@ -38,7 +51,10 @@ function isLiteralToken(text: string): boolean {
  */
 const NEEDS_LEXER = /\$[^0-9]|\/\*|\\|[uU]&/;
 
-/** PostgreSQL query text with every literal replaced by `?`. Never throws. */
+/**
+ * PostgreSQL query text with every literal replaced by `?` and comments run
+ * through `masker` (every recognizer, redacting, when none is given). Never throws.
+ */
 export function maskSqlLiterals(sql: string, masker?: Masker | null): string {
   if (!NEEDS_LEXER.test(sql)) return scanLiterals(sql, PG, masker);
   if (lexerReady) {
@@ -64,7 +80,7 @@ function maskWithLexer(sql: string, masker: Masker | null | undefined): string {
     const comment = t.tokenName === 'SQL_COMMENT' || t.tokenName === 'C_COMMENT';
     if (!comment && !isLiteralToken(t.text)) continue;
     out += piece(pos, t.start);
-    out += comment ? (masker ? masker.maskText(piece(t.start, t.end)) : piece(t.start, t.end)) : PLACEHOLDER;
+    out += comment ? commentMasker(masker).maskText(piece(t.start, t.end)) : PLACEHOLDER;
     pos = t.end;
   }
   const total = bytes === null ? sql.length : bytes.length;
@@ -118,7 +134,7 @@ function nestedCommentEnd(s: string, i: number): number {
   return s.length;
 }
 
-/** MySQL query text with every literal replaced by `?`. Never throws. */
+/** MySQL query text with every literal replaced by `?`, comments as in maskSqlLiterals. Never throws. */
 export function maskMysqlLiterals(sql: string, masker?: Masker | null): string {
   return scanLiterals(sql, MYSQL, masker);
 }
@@ -175,10 +191,10 @@ function scanLiterals(s: string, d: Dialect, masker: Masker | null | undefined):
     } else if ((c === 45 && s.charCodeAt(i + 1) === 45) || (c === 35 && d.hashComments)) {
       const nl = s.indexOf('\n', i);
       const end = nl < 0 ? n : nl;
-      emit(i, end, masker ? masker.maskText(s.slice(i, end)) : s.slice(i, end));
+      emit(i, end, commentMasker(masker).maskText(s.slice(i, end)));
     } else if (c === 47 && s.charCodeAt(i + 1) === 42) {
       const end = d.nestedComments ? nestedCommentEnd(s, i) : blockCommentEnd(s, i);
-      emit(i, end, masker ? masker.maskText(s.slice(i, end)) : s.slice(i, end));
+      emit(i, end, commentMasker(masker).maskText(s.slice(i, end)));
     } else if (((c >= 48 && c <= 57) || (c === 46 && isDigit(s.charCodeAt(i + 1)))) && !isWordChar(prev)) {
       let j = i + 1;
       while (j < n && (isWordChar(s.charCodeAt(j)) || s.charCodeAt(j) === 46)) {
