@@ -134,6 +134,18 @@ export const FLAGS: readonly FlagSpec[] = [
     description: "passed to the sidecar's --oidc-audience",
   },
   {
+    name: 'groups-claim',
+    type: 'string',
+    placeholder: 'NAME',
+    description: "passed to the sidecar's --groups-claim (claim or dotted path holding groups)",
+  },
+  {
+    name: 'subject-claim',
+    type: 'string',
+    placeholder: 'NAME',
+    description: "passed to the sidecar's --subject-claim",
+  },
+  {
     name: 'token-audience',
     type: 'string',
     default: DEFAULT_CONFIG.tokenAudience,
@@ -301,6 +313,8 @@ export function configFromFlags(values: FlagValues): InjectConfig {
     otlpEndpoint: otlp,
     oidcIssuers: list(values, 'oidc-issuer'),
     oidcAudience: aud,
+    groupsClaim: str(values, 'groups-claim'),
+    subjectClaim: str(values, 'subject-claim'),
     tokenAudience: str(values, 'token-audience') ?? DEFAULT_CONFIG.tokenAudience,
   });
 }

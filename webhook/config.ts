@@ -77,6 +77,10 @@ export interface InjectConfig {
   readonly otlpEndpoint: string | undefined;
   readonly oidcIssuers: readonly string[];
   readonly oidcAudience: string | undefined;
+  /** The sidecar's --groups-claim: the claim (or dotted path, e.g. realm_access.roles) holding groups. */
+  readonly groupsClaim?: string | undefined;
+  /** The sidecar's --subject-claim. */
+  readonly subjectClaim?: string | undefined;
   /** The cluster's service-account issuer, for the sidecar's workload identity. */
   readonly workloadIssuer: string | undefined;
   /** Audience of the projected service-account token (the sidecar's workload identity). */

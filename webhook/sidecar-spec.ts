@@ -115,6 +115,10 @@ function sidecarArgs(config: InjectConfig): string[] {
   if (config.otlpEndpoint !== undefined) args.push('--otlp-endpoint', config.otlpEndpoint);
   for (const issuer of config.oidcIssuers) args.push('--oidc-issuer', issuer);
   if (config.oidcAudience !== undefined) args.push('--oidc-audience', config.oidcAudience);
+  // Without these an IdP that keeps groups elsewhere (Keycloak realm roles, Entra
+  // app roles) would give every agent no groups, and group rules would never match.
+  if (config.groupsClaim !== undefined) args.push('--groups-claim', config.groupsClaim);
+  if (config.subjectClaim !== undefined) args.push('--subject-claim', config.subjectClaim);
   if (config.workloadIssuer !== undefined) args.push('--workload-issuer', config.workloadIssuer);
   return args;
 }

@@ -268,6 +268,7 @@ describe('the Helm chart', () => {
             'https://token.actions.githubusercontent.com',
           ],
           oidcAudience: 'agentgate',
+          groupsClaim: 'realm_access.roles',
           workloadIssuer: 'https://kubernetes.default.svc.cluster.local',
           policySource: { kind: 'kubernetes' },
           excludedNamespaces: ['kube-system', 'monitoring'],

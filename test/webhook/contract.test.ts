@@ -7,7 +7,7 @@ import { parseFlags } from '../../cli/args.js';
 import { FLAGS as IPTABLES_FLAGS } from '../../cli/iptables.js';
 import { sidecarConfig } from '../../cli/sidecar.js';
 import { PolicyEngine } from '../../sidecar/policy/engine.js';
-import { PATHS } from '../../webhook/config.js';
+import { injectConfig, PATHS } from '../../webhook/config.js';
 import { goldenCases, goldenPolicies } from '../../webhook/golden.js';
 import { injectPod } from '../../webhook/inject.js';
 import type { Container, Pod } from '../../webhook/pod-types.js';
@@ -91,5 +91,31 @@ describe('injected containers and the commands they run', () => {
     );
     expect(values['exclude-ports']).toEqual(['53,9000-9100']);
     expect(values['exclude-cidrs']).toEqual(['169.254.0.0/16,fd00::/8']);
+  });
+
+  it("passes the issuers, audience and the IdP's groups and subject claims through to the sidecar's identity", () => {
+    const c = goldenCases().find((x) => x.name === 'deployment-pod')!;
+    const config = injectConfig({
+      ...c.config,
+      oidcIssuers: ['https://keycloak.example.com/realms/agents'],
+      oidcAudience: 'agentgate',
+      groupsClaim: 'realm_access.roles',
+      subjectClaim: 'azp',
+    });
+    const out = injectPod(
+      c.pod,
+      { namespace: c.namespace, namespaceLabels: c.namespaceLabels, policies: engine },
+      config,
+    );
+    if (out.kind !== 'injected') throw new Error(out.kind);
+    const sidecar = container(out.pod, 'agentgate-sidecar');
+    const parsed = sidecarConfig(sidecar.args!.slice(1), envOf(sidecar));
+    if (parsed === 'help') throw new Error('help');
+    expect(parsed.identity).toMatchObject({
+      oidcIssuer: ['https://keycloak.example.com/realms/agents'],
+      oidcAudience: ['agentgate'],
+      groupsClaim: 'realm_access.roles',
+      subjectClaim: 'azp',
+    });
   });
 });
