@@ -16,6 +16,7 @@ import {
   type SpanRecord,
   STATUS,
 } from './span-record.js';
+import { traceparentFromSql } from './traceparent.js';
 
 const DB_SYSTEM: Readonly<Record<string, string>> = {
   postgres: 'postgresql',
@@ -190,7 +191,11 @@ export function commandSpan(st: SessionState, e: DecodedCommand, spanId: string)
   if (e.httpStatus !== undefined) a['http.response.status_code'] = e.httpStatus;
   if (e.urlPath !== undefined) a['url.path'] = e.urlPath;
   const failed = e.decision === 'deny' || e.decision === 'error' || e.errorCode !== undefined;
-  const link = e.traceparent === undefined ? undefined : parseTraceparent(e.traceparent);
+  // A protocol that did not read the sqlcommenter comment itself still gets the
+  // link: audit text keeps comments (masked, and a traceparent survives masking),
+  // and reading it here costs the worker, not the event loop.
+  const tp = e.traceparent ?? (http ? undefined : traceparentFromSql(e.text));
+  const link = tp === undefined ? undefined : parseTraceparent(tp);
   const endMs = e.startedAt + e.durationUs / 1000;
   const startNs = msToNs(e.startedAt);
   const span: SpanRecord = {

@@ -194,3 +194,34 @@ test('a session through the gateway exports exactly its session span and one spa
     expect(bytes.includes(Buffer.from(secret))).toBe(false);
   }
 });
+
+test("a sqlcommenter traceparent links the command span to the agent's trace, through the gateway", async () => {
+  const agentTrace = randomBytes(16).toString('hex');
+  const agentSpan = randomBytes(8).toString('hex');
+  const c = new pg.Client({ host: '127.0.0.1', port, user: 'agent', password: TOKEN, database: 'postgres' });
+  await c.connect();
+  // sqlcommenter URL-encodes values; the simple and the extended protocol both carry it
+  const comment = `/*action='lookup',traceparent='00-${agentTrace}-${agentSpan}-01'*/`;
+  await c.query(`SELECT note FROM ag_audit_t WHERE id = 1 ${comment}`);
+  await c.query({ text: `SELECT note FROM ag_audit_t WHERE id = $1 ${comment}`, values: [2] });
+  await c.query('SELECT 1');
+  await c.end();
+
+  const spans = await sessionSpans(
+    (s) => s.attributes['agentgate.auth.result'] === 'ok' && s.attributes['agentgate.session.commands'] === 3,
+  );
+  const commands = spans
+    .filter((s) => s.name === 'agentgate.command')
+    .sort(
+      (x, y) => Number(x.attributes['agentgate.command.seq']) - Number(y.attributes['agentgate.command.seq']),
+    );
+  expect(commands).toHaveLength(3);
+  for (const linked of commands.slice(0, 2)) {
+    expect(linked.links).toEqual([
+      { traceId: agentTrace, spanId: agentSpan, attributes: { 'agentgate.link.source': 'traceparent' } },
+    ]);
+    // the command span stays in the session's trace; the link points at the agent's
+    expect(linked.traceId).not.toBe(agentTrace);
+  }
+  expect(commands[2]!.links).toEqual([]);
+});
