@@ -2,6 +2,7 @@
 // that the server answers gets an entry; the upstream answers them in order,
 // so the head entry tells what every server message belongs to.
 
+import type { CommandEvent } from '../../audit/events.js';
 import type { ResultMasker, RowMasker } from '../gateway-context.js';
 import type { Column } from './messages.js';
 import type { Portal, Statement } from './prepared.js';
@@ -46,6 +47,28 @@ export class Run {
     readonly operations: readonly string[],
     readonly tables: readonly string[],
   ) {}
+
+  /** The audit record of this command, once it finished. */
+  event(sessionId: string, seconds: number): CommandEvent {
+    const e: { -readonly [K in keyof CommandEvent]: CommandEvent[K] } = {
+      sessionId,
+      seq: this.seq,
+      startedAt: this.startedAt,
+      durationUs: Math.round(seconds * 1e6),
+      text: this.auditText,
+      operations: this.operations,
+      tables: this.tables,
+      decision: this.decision,
+      policy: this.policy,
+      rule: this.rule,
+      rows: this.rows,
+      bytes: this.bytes,
+    };
+    if (this.masked !== null) e.masked = this.masked;
+    if (this.errorCode !== undefined) e.errorCode = this.errorCode;
+    if (this.error !== undefined) e.error = this.error;
+    return e;
+  }
 }
 
 export class Pending {
