@@ -1,9 +1,11 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { crc32 } from 'node:zlib';
 import { run as replay } from '../../cli/replay.js';
 import { run as sessions } from '../../cli/sessions.js';
 import { createAuditSink } from '../../sidecar/audit/sink.js';
+import { RECORD_HEADER } from '../../sidecar/audit/spool.js';
 import { OtlpReceiver, type ReceivedSpan, type Value } from './otlp-receiver.js';
 import { feedSession, sessionId } from './scripted-session.js';
 
@@ -137,6 +139,35 @@ describe('agentgate sessions and replay', () => {
     expect(io.text()).toMatch(/chain index 2\): hash does not match its content/);
   });
 
+  test('verify fails a session edited in the spool, even with the record checksum recomputed', async () => {
+    const copy = join(dir, 'spool-tampered');
+    cpSync(spoolDir, copy, { recursive: true });
+    // same length, so the protobuf framing stays valid and only the chain can tell
+    const from = Buffer.from('DROP TABLE customers');
+    const to = Buffer.from('DROP TABLE orderlogs');
+    let edited = 0;
+    for (const name of readdirSync(copy).filter((n) => n.startsWith('seg-'))) {
+      const buf = readFileSync(join(copy, name));
+      for (let off = 0; off + RECORD_HEADER <= buf.length; ) {
+        const len = buf.readUInt32LE(off);
+        const payload = buf.subarray(off + RECORD_HEADER, off + RECORD_HEADER + len);
+        const at = payload.indexOf(from);
+        if (at >= 0 && payload.includes(Buffer.from(okId, 'hex'))) {
+          to.copy(payload, at);
+          buf.writeUInt32LE(crc32(payload), off + 4);
+          edited++;
+        }
+        off += RECORD_HEADER + len;
+      }
+      writeFileSync(join(copy, name), buf);
+    }
+    expect(edited).toBeGreaterThan(0);
+    const io = capture();
+    expect(await sessions(['verify', okId, '--from', copy], io)).toBe(1);
+    expect(io.text()).toContain('chain BROKEN');
+    expect(io.text()).toMatch(/chain index 2\): hash does not match its content/);
+  });
+
   test('verify fails a session with a command removed', async () => {
     const path = join(dir, 'removed.jsonl');
     writeFileSync(
@@ -146,6 +177,17 @@ describe('agentgate sessions and replay', () => {
     const io = capture();
     expect(await sessions(['verify', okId, '--from', path], io)).toBe(1);
     expect(io.text()).toContain('command 1 is missing');
+  });
+
+  test('verify fails a session whose last command was removed (the session span holds the final hash)', async () => {
+    const path = join(dir, 'truncated.jsonl');
+    writeFileSync(
+      path,
+      `${jsonLine(spans.filter((s) => !(s.traceId === okId && s.attributes['agentgate.command.seq'] === 3)))}\n`,
+    );
+    const io = capture();
+    expect(await sessions(['verify', okId, '--from', path], io)).toBe(1);
+    expect(io.text()).toContain('chain BROKEN');
   });
 
   test('replay prints each command in order with its decision, result and timing', async () => {
@@ -163,6 +205,22 @@ describe('agentgate sessions and replay', () => {
     expect(text).toContain('approved: areq-7x2k by dba-bob');
     expect(text).toContain('masked 6 (column.ssn 3, email_address 3)');
     expect(text).toContain('ended: 3 commands, in 200 B, out 900 B');
+  });
+
+  test('list, show and replay read the spool the same as the collector file', async () => {
+    for (const cmd of [['list'], ['show', okId]]) {
+      const fromFile = capture();
+      const fromSpool = capture();
+      expect(await sessions([...cmd, '--from', file], fromFile)).toBe(0);
+      expect(await sessions([...cmd, '--from', spoolDir], fromSpool)).toBe(0);
+      expect(fromSpool.text()).toBe(fromFile.text());
+    }
+    const fromSpool = capture();
+    expect(await replay([okId, '--from', spoolDir], { out: fromSpool.out, sleep: async () => {} })).toBe(0);
+    expect(fromSpool.text()).toContain(
+      '#1  ALLOW  SELECT customers  [shop/support-agent rule reads]  1.5 ms  3 rows, 412 B',
+    );
+    expect(fromSpool.text()).toContain('ended: 3 commands, in 200 B, out 900 B');
   });
 
   test('replay --speed paces the gaps between commands, scaled', async () => {
