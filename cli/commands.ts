@@ -45,7 +45,7 @@ export const COMMANDS: readonly CliCommand[] = [
   {
     name: 'iptables',
     usage:
-      'iptables --proxy-port N --proxy-uid N --proxy-gid N [--exclude-ports LIST] [--exclude-cidrs LIST] [--dry-run]',
+      'iptables --proxy-uid N [--proxy-port N] [--proxy-gid N] [--exclude-ports LIST] [--exclude-cidrs LIST] [--dry-run | --cleanup]',
     summary: "install the pod's redirect rules (the init step)",
     run: async (argv) => (await import('./iptables.js')).run(argv),
   },
