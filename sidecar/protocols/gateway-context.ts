@@ -43,6 +43,12 @@ export interface ResultMasker {
   forColumns(columns: readonly ResultColumn[]): RowMasker;
 }
 
+/** What a session knows that changes how its text reads. */
+export interface ClassifyOptions {
+  /** PostgreSQL's standard_conforming_strings, as the server last reported it. */
+  readonly standardConformingStrings?: boolean;
+}
+
 export interface GatewayMetrics {
   sessionOpened(protocol: Protocol): void;
   sessionClosed(protocol: Protocol): void;
@@ -74,7 +80,7 @@ export interface GatewayContext {
   /** Verifies the agent; throws AG_ERR_AUTH_* (the session sends it and closes). */
   authenticate(req: AuthRequest): Promise<Identity>;
   /** Classifies one command text (cached by the classifier for repeated text). */
-  classify(protocol: Protocol, text: string): Classification;
+  classify(protocol: Protocol, text: string, options?: ClassifyOptions): Classification;
   /** Decides with the policy current at call time: a reload applies from the next command. */
   decide(command: Command): Decision;
   /** The compiled masker for a decision's masking rules (cached per rules array), or null when none apply. */

@@ -12,10 +12,16 @@ import { maskSqlLiterals } from '../masking/sql-literals.js';
 import { classifyPostgres } from '../policy/classify/postgres.js';
 import type { Classification, Command } from '../policy/command.js';
 import type { Decision } from '../policy/decision.js';
-import type { AuthRequest, GatewayContext, GatewayMetrics } from '../protocols/gateway-context.js';
+import type {
+  AuthRequest,
+  ClassifyOptions,
+  GatewayContext,
+  GatewayMetrics,
+} from '../protocols/gateway-context.js';
 import type { CredentialStore } from './credentials.js';
 import type { MaskerCache } from './masking-adapter.js';
 import type { FilePolicySource } from './policy-source.js';
+import { ShapeCache } from './shape-cache.js';
 
 export interface ContextDeps {
   readonly namespace: string;
@@ -33,6 +39,7 @@ export interface ContextDeps {
 }
 
 export function createGatewayContext(d: ContextDeps): GatewayContext {
+  const shapes = new ShapeCache();
   // pino's habit: with audit off, the per-command text masking is a no-op chosen here.
   const auditText = d.auditEnabled
     ? (_p: Protocol, text: string): string => maskSqlLiterals(text)
@@ -58,8 +65,11 @@ export function createGatewayContext(d: ContextDeps): GatewayContext {
       if (d.allowAnonymous) return ANONYMOUS;
       throw agError('AG_ERR_AUTH_TOKEN_MISSING', 'present your OIDC access token as the password');
     },
-    classify(protocol: Protocol, text: string): Classification {
-      if (protocol === 'postgres') return classifyPostgres(text);
+    classify(protocol: Protocol, text: string, options?: ClassifyOptions): Classification {
+      if (protocol === 'postgres') {
+        if (options?.standardConformingStrings === false) return classifyPostgres(text, options);
+        return shapes.classify(text, classifyPostgres);
+      }
       throw agError('AG_ERR_PROTOCOL_UNSUPPORTED', `${protocol} classification in this sidecar`);
     },
     decide(command: Command): Decision {

@@ -97,7 +97,7 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
       if (token === 'bad') throw agError('AG_ERR_AUTH_TOKEN_INVALID', 'test token refused');
       return { kind: 'anonymous', subject: token || 'anonymous', groups: [], issuer: '' };
     },
-    classify: (_p, text) => classifyPostgres(text),
+    classify: (_p, text, options) => classifyPostgres(text, options),
     decide: (cmd) => gw.decide(cmd),
     masker: (_t, rules) => opts.masker?.(rules) ?? null,
     credentials: () => opts.credentials,

@@ -262,3 +262,17 @@ test('while audit has no room the session reads nothing more from the agent, the
   await c.end();
   await gated.close();
 });
+
+test('with standard_conforming_strings off, a backslash in a string makes the statement UNKNOWN', async () => {
+  gw.decide = (cmd) =>
+    cmd.classification.operations.includes('UNKNOWN')
+      ? { action: 'deny', policy: 'test/p', rule: 'no-unknown', reason: 'unknown', masking: [] }
+      : { action: 'allow', policy: 'test/p', rule: 'ok', reason: 'ok', masking: [] };
+  const c = await client();
+  expect((await c.query("SELECT 'a\\b' AS v")).rows).toEqual([{ v: 'a\\b' }]);
+  await c.query('SET standard_conforming_strings = off');
+  await expect(c.query("SELECT 'a\\b' AS v")).rejects.toMatchObject({ code: '42501' });
+  await c.query('SET standard_conforming_strings = on');
+  expect((await c.query("SELECT 'a\\b' AS v")).rows).toEqual([{ v: 'a\\b' }]);
+  await c.end();
+});

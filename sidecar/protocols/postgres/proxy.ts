@@ -10,7 +10,7 @@ import { type AgentgateError, agError, isAgentgateError } from '../../../common/
 import type { Identity } from '../../identity/identity.js';
 import { type Classification, classification, unknownStatement } from '../../policy/command.js';
 import type { Decision } from '../../policy/decision.js';
-import type { GatewayContext } from '../gateway-context.js';
+import type { ClassifyOptions, GatewayContext } from '../gateway-context.js';
 import { refusal } from '../refusal.js';
 import { BackendCode, ErrorField, FrontendCode, TxStatus } from './codes.js';
 import { maskDataRow, resultColumns } from './data-row.js';
@@ -58,6 +58,7 @@ export interface ProxyDeps {
   readonly host: ProxyHost;
   /** The status of the upstream's first ReadyForQuery. */
   readonly txStatus: number;
+  readonly standardConformingStrings: boolean;
 }
 
 export class CommandProxy {
@@ -74,6 +75,8 @@ export class CommandProxy {
   /** After masking failed mid-result: drop server messages until ReadyForQuery. */
   private withholding = false;
   txStatus: number;
+  /** standard_conforming_strings as the server reports it: it changes how a backslash in '...' reads. */
+  private classifyOptions: ClassifyOptions;
   /** Commands run so far. */
   seq = 0;
 
@@ -87,6 +90,7 @@ export class CommandProxy {
     this.toUpstream = d.toUpstream;
     this.host = d.host;
     this.txStatus = d.txStatus;
+    this.classifyOptions = { standardConformingStrings: d.standardConformingStrings };
     this.prepared = new PreparedState(d.limits.maxStatements, d.limits.maxPortals);
   }
 
@@ -197,7 +201,7 @@ export class CommandProxy {
   }
 
   private classify(text: string): Classification {
-    return this.ctx.classify('postgres', text);
+    return this.ctx.classify('postgres', text, this.classifyOptions);
   }
 
   /** Classifies (when not given), decides and prepares the audit record of one command. */
@@ -322,6 +326,9 @@ export class CommandProxy {
         if (!this.withholding) this.toAgent.forward(frame);
         return;
       default:
+        if (msg.name === 'parameterStatus' && msg.parameter === 'standard_conforming_strings') {
+          this.classifyOptions = { standardConformingStrings: msg.value === 'on' };
+        }
         // ParameterStatus, NoticeResponse, NotificationResponse, ParameterDescription,
         // CopyInResponse, FunctionCallResponse: pass through.
         if (

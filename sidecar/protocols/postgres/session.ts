@@ -66,6 +66,7 @@ export class PgSession {
   private upstreamAuth: UpstreamAuth | null = null;
   private cancelKey: { processId: number; secretKey: number } | null = null;
   draining = false;
+  private standardConformingStrings = true;
   private bytesIn = 0;
   private endError: string | undefined = undefined;
   private readonly toAgent = new Outbox();
@@ -356,6 +357,7 @@ export class PgSession {
             limits: this.limits,
             host: this.host,
             txStatus: msg.status,
+            standardConformingStrings: this.standardConformingStrings,
           });
           this.phase = Phase.Ready;
           this.agent.resume();
@@ -367,6 +369,9 @@ export class PgSession {
           this.close(`upstream refused the session: ${msg.fields.get(ErrorField.Message) ?? ''}`);
           return;
         default:
+          if (msg.name === 'parameterStatus' && msg.parameter === 'standard_conforming_strings') {
+            this.standardConformingStrings = msg.value === 'on';
+          }
           // ParameterStatus, NoticeResponse: the agent sees the server as it is.
           this.toAgent.forward(frame);
           return;
