@@ -35,3 +35,22 @@ test('gives the workload issuer its own audience and in-cluster keys, CA and cre
     bearerTokenFile: IN_CLUSTER.bearerTokenFile,
   });
 });
+
+test('lets the workload issuer take its CA and bearer credential from given files, outside a pod', () => {
+  const c = resolveConfig(
+    verifierOptionsFromFlags({
+      oidcIssuer: [],
+      oidcAudience: [],
+      workloadIssuer: 'https://127.0.0.1:6443',
+      workloadJwksUri: 'https://127.0.0.1:6443/openid/v1/jwks',
+      workloadCaFile: '/tmp/cluster-ca.crt',
+      workloadBearerTokenFile: '/tmp/reader-token',
+    }),
+  );
+  expect(c.issuers[0]).toMatchObject({
+    issuer: 'https://127.0.0.1:6443',
+    jwksUri: 'https://127.0.0.1:6443/openid/v1/jwks',
+    caFile: '/tmp/cluster-ca.crt',
+    bearerTokenFile: '/tmp/reader-token',
+  });
+});

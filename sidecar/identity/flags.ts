@@ -37,6 +37,12 @@ export interface IdentityFlags {
   workloadJwksUri?: string;
   /** --workload-ca-file FILE. Default the service-account CA. */
   workloadCaFile?: string;
+  /**
+   * --workload-bearer-token-file FILE: the credential sent to the workload issuer's
+   * discovery and JWKS. Default the pod's own service-account token; outside a pod
+   * (tests, a cluster reached from a laptop) that file does not exist.
+   */
+  workloadBearerTokenFile?: string;
 }
 
 export const DEFAULT_WORKLOAD_AUDIENCE = 'agentgate';
@@ -63,6 +69,9 @@ export function verifierOptionsFromFlags(flags: IdentityFlags): VerifierOptions 
         audiences: [flags.workloadAudience ?? DEFAULT_WORKLOAD_AUDIENCE],
         ...(flags.workloadJwksUri === undefined ? {} : { jwksUri: flags.workloadJwksUri }),
         ...(flags.workloadCaFile === undefined ? {} : { caFile: flags.workloadCaFile }),
+        ...(flags.workloadBearerTokenFile === undefined
+          ? {}
+          : { bearerTokenFile: flags.workloadBearerTokenFile }),
       }),
     );
   }
