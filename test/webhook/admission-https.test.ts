@@ -291,12 +291,13 @@ describe('bad requests get a clean error and the server stays up', () => {
 
   it('counts injections, skips, refusals and bad requests in /metrics', async () => {
     const text = (await client.send('GET', '/metrics')).body;
-    expect(text).toMatch(/^agentgate_webhook_injections_total \d+/m);
+    expect(text).toMatch(/^agentgate_webhook_injections_total [1-9]/m);
     expect(text).toMatch(/^agentgate_webhook_skips_total\{reason="not-a-pod-create"\} [1-9]/m);
     expect(text).toMatch(/^agentgate_webhook_refusals_total [1-9]/m);
     expect(text).toMatch(/^agentgate_webhook_bad_requests_total [1-9]/m);
+    // The +Inf bucket: whether an admission fits a finer bucket depends on the machine's load.
     expect(text).toMatch(
-      /^agentgate_webhook_admission_duration_seconds_bucket\{le="0.005",outcome="injected"\} [1-9]/m,
+      /^agentgate_webhook_admission_duration_seconds_bucket\{le="\+Inf",outcome="injected"\} [1-9]/m,
     );
   });
 });
