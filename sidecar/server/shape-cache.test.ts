@@ -51,4 +51,14 @@ describe('ShapeCache', () => {
     expect(safe.operations).toEqual(['SELECT']);
     expect(hidden.operations).toContain('DROP');
   });
+
+  test('EXPLAIN (ANALYZE 0) seen first never lets EXPLAIN (ANALYZE 1) DELETE pass as a plain EXPLAIN', () => {
+    const cache = new ShapeCache();
+    expect(cache.classify('EXPLAIN (ANALYZE 0) DELETE FROM orders', classifyPostgres).operations).toEqual([
+      'EXPLAIN',
+    ]);
+    expect(cache.classify('EXPLAIN (ANALYZE 1) DELETE FROM orders', classifyPostgres).operations).toContain(
+      'DELETE',
+    );
+  });
 });

@@ -3,7 +3,8 @@
 // (`... WHERE aid = 4711`), so caching by exact text classifies every
 // execution anew. Numbers never name an operation or a table, so two texts
 // that differ only in numeric literals outside strings, identifiers and
-// comments classify the same: the cache key replaces those numbers with `?`.
+// comments classify the same (EXPLAIN's option values aside: see classify):
+// the cache key replaces those numbers with `?`.
 // Strings stay in the key (a string can carry SQL that the classifier reads,
 // e.g. dblink_exec('DROP ...')); any backslash, or anything the scan cannot
 // follow (an unterminated quote or comment), bypasses the cache.
@@ -102,6 +103,10 @@ export class ShapeCache {
     const hit = this.map.get(key);
     if (hit !== undefined) return hit;
     const c = classify(sql);
+    // One place where a number does change the reading: EXPLAIN (ANALYZE 1)
+    // runs its statement, EXPLAIN (ANALYZE 0) does not. Such texts are
+    // classified by exact text only, never by shape.
+    if (c.operations.includes('EXPLAIN')) return c;
     // Cheaper than LRU bookkeeping on every hit: start over when full.
     if (this.map.size >= this.max) this.map.clear();
     this.map.set(key, c);
