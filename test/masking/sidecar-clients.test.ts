@@ -4,6 +4,9 @@
 // each get masked values and never the originals.
 
 import { execFile } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { promisify } from 'node:util';
 import pg from 'pg';
 import { type OidcHarness, startOidcProvider } from '../identity/oidc-harness.js';
@@ -225,4 +228,68 @@ test('a binary column the engine cannot read is withheld, never sent unmasked', 
   } finally {
     await c.end();
   }
+});
+
+describe('the hash strategy through the sidecar', () => {
+  const hashPolicy = (p: number): string =>
+    policy()
+      .replace(`localPort: ${port}`, `localPort: ${p}`)
+      .replace(
+        'masking:\n',
+        'masking:\n    - {target: orders-db, entities: [EMAIL_ADDRESS], strategy: hash}\n',
+      );
+
+  async function emailHash(keyFile: string): Promise<string> {
+    const p = await freePort();
+    const f = policyFiles();
+    f.writePolicy(hashPolicy(p));
+    f.writeCredentials('orders-db', roles.scram.username, roles.scram.password);
+    const s = await startSidecarProcess([
+      '--policy',
+      f.policyFile,
+      '--secrets-dir',
+      f.secretsDir,
+      '--no-transparent',
+      '--oidc-issuer',
+      oidc.issuer,
+      '--oidc-audience',
+      'agentgate',
+      '--oidc-insecure-http',
+      '--namespace',
+      'shop',
+      '--pod-labels',
+      'app=support-agent',
+      '--hash-key-file',
+      keyFile,
+    ]);
+    try {
+      const c = new pg.Client({
+        host: '127.0.0.1',
+        port: p,
+        user: 'agent',
+        password: token,
+        database: 'postgres',
+      });
+      await c.connect();
+      try {
+        const r = await c.query<{ email: string }>(`SELECT email FROM ${TABLE}`);
+        return r.rows[0]!.email;
+      } finally {
+        await c.end();
+      }
+    } finally {
+      await s.stop();
+    }
+  }
+
+  test('is stable across sidecar restarts with the same --hash-key-file, and differs under another key', async () => {
+    const one = join(files.dir, 'hash-key-1');
+    const two = join(files.dir, 'hash-key-2');
+    writeFileSync(one, randomBytes(32));
+    writeFileSync(two, randomBytes(32));
+    const first = await emailHash(one);
+    expect(first).toMatch(/^<EMAIL_ADDRESS:[0-9a-f]{16}>$/);
+    expect(await emailHash(one)).toBe(first);
+    expect(await emailHash(two)).not.toBe(first);
+  }, 60_000);
 });
