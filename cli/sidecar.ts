@@ -2,7 +2,6 @@
 // AGENTGATE_* environment variables) become a SidecarConfig; SIGTERM drains.
 
 import { readFileSync } from 'node:fs';
-import { setFlagsFromString } from 'node:v8';
 import { agError } from '../common/errors.js';
 import { DEFAULT_WORKLOAD_TOKEN_FILE } from '../sidecar/identity/workload.js';
 import { parseHostPort, parseLabels, type SidecarConfig } from '../sidecar/server/config.js';
@@ -212,11 +211,9 @@ export async function run(argv: string[]): Promise<number> {
     process.stdout.write(`Usage: agentgate sidecar --policy PATH [flags]\n\n${flagHelp(SIDECAR_FLAGS)}\n`);
     return 0;
   }
-  // libpg-query's WebAssembly parser would otherwise tier up to TurboFan in the
-  // background: a one-time compile that holds hundreds of MB, several times
-  // the sidecar's whole working set. Liftoff code classifies fast enough, and
-  // each distinct statement text is classified once.
-  setFlagsFromString('--liftoff-only');
+  // bin/agentgate starts Node with --liftoff-only: V8 freezes its flags at
+  // start, so the WebAssembly tiering that would hold hundreds of MB for the
+  // PostgreSQL parser cannot be turned off from here.
   const { startSidecar } = await import('../sidecar/server/sidecar.js');
   const log = {
     info: (m: string) =>
