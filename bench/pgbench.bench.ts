@@ -136,7 +136,19 @@ async function startPgBouncer(): Promise<Proxy | null> {
     () => ({ stdout: '' }),
   );
   const pid = Number(stdout.trim().split('\n').pop()) || child.pid!;
-  return { port, pid, stop: () => stopChild(child) };
+  return {
+    port,
+    pid,
+    stop: async () => {
+      // runuser does not pass SIGTERM on: stop PgBouncer itself, then wait for runuser.
+      try {
+        process.kill(pid, 'SIGTERM');
+      } catch {
+        // already gone
+      }
+      await stopChild(child);
+    },
+  };
 }
 
 function waitFor(child: ChildProcess, marker: string): Promise<void> {
