@@ -41,6 +41,13 @@ export const SIDECAR_FLAGS: readonly FlagSpec[] = [
     placeholder: 'HOST',
     description: 'where targets with localPort listen (default 127.0.0.1)',
   },
+  {
+    name: 'tls-cert',
+    type: 'string',
+    placeholder: 'FILE',
+    description: 'certificate for the agent hop (SSLRequest answered S)',
+  },
+  { name: 'tls-key', type: 'string', placeholder: 'FILE', description: 'its private key' },
   { name: 'no-transparent', type: 'boolean', description: 'serve only the explicit localPort listeners' },
   {
     name: 'unknown-destination',
@@ -173,6 +180,8 @@ export function sidecarConfig(
     listen: parseHostPort('listen', str(values, 'listen')!),
     admin: parseHostPort('admin', str(values, 'admin')!),
     localHost: str(values, 'local-host'),
+    tlsCertFile: str(values, 'tls-cert'),
+    tlsKeyFile: str(values, 'tls-key'),
     transparent: values['no-transparent'] !== true,
     unknownDestination: unknown,
     identity: {

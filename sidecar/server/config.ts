@@ -36,6 +36,9 @@ export interface SidecarConfig {
   readonly transparent: boolean;
   /** Where explicit localPort listeners bind; default loopback (the agent is in the same pod). */
   readonly localHost: string | undefined;
+  /** PEM certificate and key for the agent hop; without them SSLRequest is answered 'N'. */
+  readonly tlsCertFile: string | undefined;
+  readonly tlsKeyFile: string | undefined;
 }
 
 /** `HOST:PORT`, `[v6]:PORT` or `:PORT` (all interfaces). */

@@ -6,6 +6,7 @@
 
 import { randomBytes } from 'node:crypto';
 import { connect, createServer, type Server, type Socket } from 'node:net';
+import type { SecureContext } from 'node:tls';
 import type { Target } from '../../api/types.js';
 import { isAgentgateError } from '../../common/errors.js';
 import { originalDestination } from '../intercept/original-dst.js';
@@ -28,6 +29,8 @@ export interface ListenerDeps {
   readonly metrics: SidecarMetrics;
   readonly unknownDestination: 'deny' | 'passthrough';
   readonly tokenGraceSeconds: number;
+  /** A certificate for the agent hop, when configured. */
+  readonly agentTls?: SecureContext;
   readonly log: Log;
 }
 
@@ -141,6 +144,7 @@ export class Listeners {
       serverAddress,
       serverPort,
       tokenGraceSeconds: this.d.tokenGraceSeconds,
+      ...(this.d.agentTls === undefined ? {} : { agentTls: this.d.agentTls }),
       onClose: (s) => this.sessions.delete(s),
     });
     this.sessions.add(session);

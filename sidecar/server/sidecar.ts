@@ -3,7 +3,9 @@
 // stop accepting, let running commands finish within the drain time, close).
 
 import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import type { Server } from 'node:http';
+import { createSecureContext } from 'node:tls';
 import { agError } from '../../common/errors.js';
 import { type AuditSink, NOOP_AUDIT } from '../audit/events.js';
 import { registerAuditMetrics } from '../audit/metrics.js';
@@ -104,12 +106,23 @@ export async function startSidecar(config: SidecarConfig, log: Log): Promise<Sid
     metrics,
   });
 
+  if ((config.tlsCertFile === undefined) !== (config.tlsKeyFile === undefined)) {
+    throw agError('AG_ERR_CLI_USAGE', 'sidecar: --tls-cert and --tls-key go together');
+  }
+  const agentTls =
+    config.tlsCertFile === undefined
+      ? undefined
+      : createSecureContext({
+          cert: readFileSync(config.tlsCertFile),
+          key: readFileSync(config.tlsKeyFile!),
+        });
   const l = new Listeners({
     ctx,
     targets,
     metrics,
     unknownDestination: config.unknownDestination,
     tokenGraceSeconds: config.tokenGraceSeconds,
+    ...(agentTls === undefined ? {} : { agentTls }),
     log,
   });
   listeners = l;

@@ -4,6 +4,7 @@
 
 import { randomBytes } from 'node:crypto';
 import { createServer, type Server, type Socket } from 'node:net';
+import type { SecureContext } from 'node:tls';
 import type { MaskingRule, Target } from '../../api/types.js';
 import { agError } from '../../common/errors.js';
 import type { AuditSink, CommandEvent } from '../../sidecar/audit/events.js';
@@ -63,6 +64,8 @@ export interface GatewayOptions {
   /** PEM CA for targets with tls verify-full. */
   ca?: string;
   auditGate?: () => Promise<void> | null;
+  /** A certificate for the agent hop: SSLRequest is then answered 'S'. */
+  agentTls?: SecureContext;
 }
 
 export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
@@ -121,6 +124,7 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
       serverAddress: '127.0.0.1',
       serverPort: gw.port,
       ...(opts.limits ? { limits: opts.limits } : {}),
+      ...(opts.agentTls ? { agentTls: opts.agentTls } : {}),
       onClose: (x) => gw.sessions.delete(x),
     });
     gw.sessions.add(s);

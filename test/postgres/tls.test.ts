@@ -3,12 +3,13 @@
 // then a TLS handshake with a certificate from a throwaway CA made by openssl)
 // and passes the decrypted bytes to the real server.
 
-import { execFileSync } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { connect, createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { TLSSocket } from 'node:tls';
+import { createSecureContext, TLSSocket } from 'node:tls';
+import { promisify } from 'node:util';
 import pg from 'pg';
 import { startGateway } from './gateway-harness.js';
 
@@ -170,4 +171,47 @@ test('require refuses a server that declines TLS instead of falling back to plai
   });
   await gw.close();
   front.server.close();
+});
+
+test('with a certificate, the agent hop is TLS too: psql with sslmode=verify-full connects', async () => {
+  const gw = await startGateway({
+    credentials: { username: 'postgres', password: '' },
+    agentTls: createSecureContext({ key: pki.key, cert: pki.cert }),
+  });
+  const dir = mkdtempSync(join(tmpdir(), 'agentgate-tls-client-'));
+  writeFileSync(join(dir, 'ca.crt'), pki.ca);
+  const { stdout } = await promisify(execFile)(
+    'psql',
+    [
+      `host=localhost port=${gw.port} user=agent dbname=postgres sslmode=verify-full sslrootcert=${join(dir, 'ca.crt')}`,
+      '-X',
+      '-A',
+      '-t',
+      '-c',
+      'SELECT 6 * 7',
+      '-c',
+      '\\conninfo',
+    ],
+    { env: { ...process.env, PGPASSWORD: 'token' } },
+  );
+  expect(stdout).toContain('42');
+  expect(stdout).toMatch(/SSL connection \(protocol: TLS/);
+  await gw.close();
+});
+
+test('plaintext bytes sent after SSLRequest, before the handshake, end the session', async () => {
+  const gw = await startGateway({
+    credentials: { username: 'postgres', password: '' },
+    agentTls: createSecureContext({ key: pki.key, cert: pki.cert }),
+  });
+  const s = connect(gw.port, '127.0.0.1');
+  const sslRequest = Buffer.alloc(8);
+  sslRequest.writeInt32BE(8);
+  sslRequest.writeInt32BE(80877103, 4);
+  const got: Buffer[] = [];
+  s.on('data', (b: Buffer) => got.push(b));
+  s.write(Buffer.concat([sslRequest, Buffer.from('injected')]));
+  await new Promise((r) => s.on('close', r));
+  expect(Buffer.concat(got).toString()).toMatch(/data after SSLRequest/);
+  await gw.close();
 });

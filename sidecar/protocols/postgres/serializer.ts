@@ -37,6 +37,8 @@ export const AUTH_OK: Buffer = authenticationRequest(AuthCode.Ok);
 export const AUTH_CLEARTEXT: Buffer = authenticationRequest(AuthCode.CleartextPassword);
 /** The one-byte answer to SSLRequest and GSSENCRequest: not here. */
 export const NO_ENCRYPTION: Buffer = Buffer.from('N');
+/** The one-byte answer to SSLRequest when the sidecar has a certificate. */
+export const SSL_ACCEPTED: Buffer = Buffer.from('S');
 
 export function readyForQuery(status: number): Buffer {
   const b = typed(BackendCode.ReadyForQuery, 1);

@@ -7,6 +7,7 @@
 // is re-encoded. Any error ends this session only, with a FATAL the agent reads.
 
 import type { Socket } from 'node:net';
+import { type SecureContext, TLSSocket } from 'node:tls';
 import type { Target } from '../../../api/types.js';
 import { type AgentgateError, agError, isAgentgateError } from '../../../common/errors.js';
 import type { Identity } from '../../identity/identity.js';
@@ -36,6 +37,8 @@ export interface PgSessionOptions {
   readonly ctx: GatewayContext;
   readonly target: Target;
   readonly agent: Socket;
+  /** When set, an SSLRequest is answered 'S' and the agent hop becomes TLS (a certificate for the sidecar). */
+  readonly agentTls?: SecureContext;
   readonly sessionId: string;
   readonly cancels: CancelRegistry;
   /** Where the agent thought it was connecting (original destination, or the listener). */
@@ -52,7 +55,8 @@ export class PgSession {
   private phase = Phase.Startup;
   private readonly ctx: GatewayContext;
   private readonly target: Target;
-  private readonly agent: Socket;
+  private agent: Socket;
+  private tlsDone = false;
   private upstream: Socket | null = null;
   private readonly fe: FrontendParser;
   private readonly be: BackendParser;
@@ -122,9 +126,33 @@ export class PgSession {
       namespace: this.ctx.namespace,
       podName: this.ctx.podName,
     });
+    this.listen(a);
+  }
+
+  private listen(a: Socket): void {
     a.on('data', (chunk: Buffer) => this.agentData(chunk));
     a.on('error', (e) => this.close(`agent: ${e.message}`));
     a.on('close', () => this.close(undefined));
+  }
+
+  /** SSLRequest with a certificate configured: 'S', then the rest of the session over TLS. */
+  private upgradeAgent(frame: Frame): void {
+    // Bytes after the SSLRequest, before the handshake, would be plaintext an
+    // attacker slipped in (CVE-2021-23214's lesson): refuse them.
+    if (frame.end !== frame.buf.length || !this.fe.idle) {
+      throw agError('AG_ERR_PROTOCOL_MALFORMED', 'data after SSLRequest before the TLS handshake');
+    }
+    const raw = this.agent;
+    raw.removeAllListeners('data');
+    raw.removeAllListeners('close');
+    raw.removeAllListeners('error');
+    raw.on('error', () => {});
+    raw.write(ser.SSL_ACCEPTED);
+    const secure = new TLSSocket(raw, { isServer: true, secureContext: this.opts.agentTls! });
+    this.agent = secure;
+    this.toAgent.socket = secure;
+    this.tlsDone = true;
+    this.listen(secure);
   }
 
   /** Graceful shutdown: close now if idle, else after the commands in flight finish. */
@@ -183,9 +211,16 @@ export class PgSession {
     }
     switch (msg.name) {
       case 'sslRequest':
+        if (this.phase !== Phase.Startup) break;
+        if (this.opts.agentTls !== undefined && !this.tlsDone) {
+          this.upgradeAgent(frame);
+          return;
+        }
+        // The pod-local hop needs no encryption; refusing makes every client fall back.
+        this.toAgent.send(ser.NO_ENCRYPTION);
+        return;
       case 'gssEncRequest':
         if (this.phase !== Phase.Startup) break;
-        // The pod-local hop needs no encryption; refusing makes every client fall back.
         this.toAgent.send(ser.NO_ENCRYPTION);
         return;
       case 'cancelRequest':
