@@ -33,4 +33,31 @@ describe('agentgate sidecar flags', () => {
     );
     expect(() => sidecarConfig(['--unknown-destination', 'allow'], {})).toThrow(/deny or passthrough/);
   });
+
+  test('identity options reach the verifier configuration', () => {
+    const c = sidecarConfig(
+      [
+        '--oidc-algorithms',
+        'RS256, ES256',
+        '--oidc-clock-skew',
+        '5',
+        '--workload-issuer',
+        'https://k8s',
+        '--workload-ca-file',
+        '/ca',
+        '--workload-bearer-token-file',
+        '/t',
+      ],
+      {},
+    );
+    if (c === 'help') throw new Error('help');
+    expect(c.identity).toMatchObject({
+      oidcAlgorithms: ['RS256', 'ES256'],
+      oidcClockSkew: 5,
+      workloadIssuer: 'https://k8s',
+      workloadCaFile: '/ca',
+      workloadBearerTokenFile: '/t',
+    });
+    expect(() => sidecarConfig(['--oidc-clock-skew', 'soon'], {})).toThrow(/number of seconds/);
+  });
 });

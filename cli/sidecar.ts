@@ -103,6 +103,30 @@ export const SIDECAR_FLAGS: readonly FlagSpec[] = [
     description: 'JWKS of the workload issuer',
   },
   {
+    name: 'workload-ca-file',
+    type: 'string',
+    placeholder: 'FILE',
+    description: 'CA for the workload issuer (default the service-account CA)',
+  },
+  {
+    name: 'workload-bearer-token-file',
+    type: 'string',
+    placeholder: 'FILE',
+    description: 'credential for the workload issuer (default the pod token)',
+  },
+  {
+    name: 'oidc-algorithms',
+    type: 'string',
+    placeholder: 'LIST',
+    description: 'accepted signing algorithms, e.g. RS256,ES256',
+  },
+  {
+    name: 'oidc-clock-skew',
+    type: 'string',
+    placeholder: 'SECONDS',
+    description: 'tolerance for exp, nbf and iat (default 30)',
+  },
+  {
     name: 'workload-token-file',
     type: 'string',
     placeholder: 'FILE',
@@ -173,6 +197,12 @@ export function sidecarConfig(
     return n;
   };
   const hashKeyFile = str(values, 'hash-key-file');
+  const algorithms = str(values, 'oidc-algorithms');
+  const skew = str(values, 'oidc-clock-skew');
+  const clockSkew = skew === undefined ? undefined : Number(skew);
+  if (clockSkew !== undefined && !(Number.isFinite(clockSkew) && clockSkew >= 0)) {
+    throw agError('AG_ERR_CLI_USAGE', '--oidc-clock-skew must be a number of seconds');
+  }
   const workloadIssuer = str(values, 'workload-issuer');
   return {
     policyPaths: list(values, 'policy'),
@@ -194,6 +224,17 @@ export function sidecarConfig(
       ...opt('workloadIssuer', workloadIssuer),
       ...opt('workloadAudience', str(values, 'workload-audience')),
       ...opt('workloadJwksUri', str(values, 'workload-jwks-uri')),
+      ...opt('workloadCaFile', str(values, 'workload-ca-file')),
+      ...opt('workloadBearerTokenFile', str(values, 'workload-bearer-token-file')),
+      ...(algorithms === undefined
+        ? {}
+        : {
+            oidcAlgorithms: algorithms
+              .split(',')
+              .map((a) => a.trim())
+              .filter(Boolean),
+          }),
+      ...(clockSkew === undefined ? {} : { oidcClockSkew: clockSkew }),
     },
     workloadTokenFile:
       str(values, 'workload-token-file') ??
