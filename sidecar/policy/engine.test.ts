@@ -258,9 +258,25 @@ describe('PolicyEngine', () => {
     expect(d('APP.Orders')).toBe('app-only');
     expect(d('other.audit_log')).toBe('audit');
     expect(d('public.orders')).toBe('(default)');
-    // The sidecar cannot know the search path, so an unqualified name may live in
-    // any schema: it matches a schema-qualified pattern's table part.
-    expect(d('orders')).toBe('app-only');
+    // The sidecar cannot know the search path: an unqualified name is not known to
+    // be in app, so an allow on app.* does not cover it...
+    expect(d('orders')).toBe('(default)');
+  });
+
+  test('...but a deny on a schema-qualified pattern catches the unqualified name', () => {
+    const p = policy('q', {
+      rules: [
+        { name: 'no-vault', match: { tables: ['vault.*'] }, action: 'deny' },
+        { name: 'no-hr-people', match: { tables: ['hr.people'] }, action: 'deny' },
+        { name: 'rest', action: 'allow' },
+      ],
+    });
+    const d = (t: string) => decide(cmd([st(['SELECT'], [t])]), [p]).rule;
+    expect(d('vault.keys')).toBe('no-vault');
+    expect(d('keys')).toBe('no-vault');
+    expect(d('people')).toBe('no-vault'); // may be vault.people: restrictive rules assume the worst
+    expect(d('public.people')).toBe('rest');
+    expect(d('hr.people')).toBe('no-hr-people');
   });
 
   test('Redis: a command and its category are one unit', () => {

@@ -90,7 +90,7 @@ function compileRule(
     message: r.message,
     target: m.target,
     ops: m.operations ? new Set(m.operations.map((o) => o.toUpperCase())) : undefined,
-    tables: m.tables ? compileTables(m.tables) : undefined,
+    tables: m.tables ? compileTables(m.tables, r.action !== 'allow') : undefined,
     paths: m.paths ? m.paths.map(compilePathTemplate) : undefined,
   };
 }

@@ -87,15 +87,17 @@ function globToRegExp(glob: string): RegExp {
 
 /**
  * Table patterns for SQL: `users` matches the table users in any schema
- * (`public.users` too), so schema-qualifying a name never slips past a rule;
- * `app.users` matches app.users and an unqualified users (resolved through the
- * search path). `*` is a wildcard. Names compare lower-case, as PostgreSQL and
- * MySQL fold unquoted identifiers.
+ * (`public.users` too), so schema-qualifying a name never slips past a rule.
+ * An unqualified name in a query may resolve to any schema on the search path,
+ * which the sidecar cannot see: for a restrictive rule (deny, review) it may be
+ * `app.users`, so `app.users` and `app.*` match it; for an allow rule it is
+ * not known to be, so they do not. `*` is a wildcard. Names compare lower-case,
+ * as PostgreSQL and MySQL fold unquoted identifiers.
  */
-function compileSqlTables(patterns: readonly string[]): Predicate<string> {
-  // Unqualified names are compared with `bare` (patterns without a schema, and
-  // the table part of patterns with one); qualified names with `qualified`
-  // (patterns with a schema) or by their table part with the schema-less patterns.
+function compileSqlTables(patterns: readonly string[], restrictive: boolean): Predicate<string> {
+  // Unqualified names are compared with `bare`; qualified names with
+  // `qualified` (patterns with a schema) or by their table part with the
+  // schema-less patterns (`anySchema`).
   const bare: string[] = [];
   const qualified: string[] = [];
   const anySchema: string[] = [];
@@ -107,7 +109,7 @@ function compileSqlTables(patterns: readonly string[]): Predicate<string> {
       anySchema.push(p);
     } else {
       qualified.push(p);
-      bare.push(p.slice(dot + 1));
+      if (restrictive) bare.push(p.slice(dot + 1));
     }
   }
   const matchBare = compilePlain(bare);
@@ -128,8 +130,12 @@ function compilePlain(patterns: readonly string[]): Predicate<string> {
   return (name) => exact.has(name) || regexps.some((r) => r.test(name));
 }
 
-export function compileTables(patterns: readonly string[]): (protocol: Protocol) => Predicate<string> {
-  const sql = compileSqlTables(patterns);
+/** `restrictive`: the rule denies or pauses, so a name that may match does match. */
+export function compileTables(
+  patterns: readonly string[],
+  restrictive: boolean,
+): (protocol: Protocol) => Predicate<string> {
+  const sql = compileSqlTables(patterns, restrictive);
   const plain = compilePlain(patterns);
   return (protocol) => (protocol === 'postgres' || protocol === 'mysql' ? sql : plain);
 }

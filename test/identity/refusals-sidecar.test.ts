@@ -65,6 +65,8 @@ spec:
       drainSeconds: 0,
       hashKey: undefined,
       tokenGraceSeconds: 0,
+      tlsCertFile: undefined,
+      tlsKeyFile: undefined,
     },
     log,
   );
