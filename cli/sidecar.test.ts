@@ -34,6 +34,23 @@ describe('agentgate sidecar flags', () => {
     expect(() => sidecarConfig(['--unknown-destination', 'allow'], {})).toThrow(/deny or passthrough/);
   });
 
+  test('audit spool limit and full-spool behaviour: defaults, values, and refusals', () => {
+    const d = sidecarConfig(['--policy', 'p.yaml'], {});
+    if (d === 'help') throw new Error('help');
+    expect({ onFull: d.auditOnFull, max: d.spoolMaxBytes }).toEqual({
+      onFull: 'block',
+      max: 256 * 1024 * 1024,
+    });
+    const c = sidecarConfig(['--audit-on-full', 'drop-oldest', '--spool-max-mb', '64'], {});
+    if (c === 'help') throw new Error('help');
+    expect({ onFull: c.auditOnFull, max: c.spoolMaxBytes }).toEqual({
+      onFull: 'drop-oldest',
+      max: 64 * 1024 * 1024,
+    });
+    expect(() => sidecarConfig(['--audit-on-full', 'ignore'], {})).toThrow(/block or drop-oldest/);
+    expect(() => sidecarConfig(['--spool-max-mb', '0'], {})).toThrow(/at least 1/);
+  });
+
   test('identity options reach the verifier configuration', () => {
     const c = sidecarConfig(
       [

@@ -145,6 +145,21 @@ export const SIDECAR_FLAGS: readonly FlagSpec[] = [
   },
   { name: 'spool-dir', type: 'string', placeholder: 'DIR', description: 'durable audit spool' },
   {
+    name: 'spool-max-mb',
+    type: 'string',
+    default: '256',
+    placeholder: 'N',
+    description: 'audit spool size limit in MiB (at least 1)',
+  },
+  {
+    name: 'audit-on-full',
+    type: 'string',
+    default: 'block',
+    placeholder: 'block|drop-oldest',
+    description:
+      'when the spool is full: new commands wait (block), or the oldest spans are dropped and counted',
+  },
+  {
     name: 'namespace',
     type: 'string',
     default: 'default',
@@ -204,6 +219,14 @@ export function sidecarConfig(
     throw agError('AG_ERR_CLI_USAGE', '--oidc-clock-skew must be a number of seconds');
   }
   const workloadIssuer = str(values, 'workload-issuer');
+  const onFull = str(values, 'audit-on-full');
+  if (onFull !== 'block' && onFull !== 'drop-oldest') {
+    throw agError('AG_ERR_CLI_USAGE', `--audit-on-full ${onFull}: block or drop-oldest`);
+  }
+  const spoolMb = Number(str(values, 'spool-max-mb'));
+  if (!(Number.isInteger(spoolMb) && spoolMb >= 1)) {
+    throw agError('AG_ERR_CLI_USAGE', '--spool-max-mb must be a whole number of MiB, at least 1');
+  }
   return {
     policyPaths: list(values, 'policy'),
     secretsDir: str(values, 'secrets-dir'),
@@ -242,6 +265,8 @@ export function sidecarConfig(
     allowAnonymous: values['allow-anonymous'] === true,
     otlpEndpoint: str(values, 'otlp-endpoint'),
     spoolDir: str(values, 'spool-dir'),
+    auditOnFull: onFull,
+    spoolMaxBytes: spoolMb * 1024 * 1024,
     namespace: str(values, 'namespace') ?? 'default',
     podName: str(values, 'pod-name') ?? process.env['HOSTNAME'] ?? 'agentgate',
     podLabels: parseLabels(str(values, 'pod-labels')),

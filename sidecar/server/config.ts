@@ -39,6 +39,10 @@ export interface SidecarConfig {
   /** PEM certificate and key for the agent hop; without them SSLRequest is answered 'N'. */
   readonly tlsCertFile: string | undefined;
   readonly tlsKeyFile: string | undefined;
+  /** Audit spool full: `block` (default) makes new commands wait; `drop-oldest` drops and counts. */
+  readonly auditOnFull?: 'block' | 'drop-oldest';
+  /** Audit spool limit in bytes (default 256 MiB). */
+  readonly spoolMaxBytes?: number;
 }
 
 /** `HOST:PORT`, `[v6]:PORT` or `:PORT` (all interfaces). */

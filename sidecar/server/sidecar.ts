@@ -83,6 +83,8 @@ export async function startSidecar(config: SidecarConfig, log: Log): Promise<Sid
     durable = createAuditSink({
       ...(config.otlpEndpoint === undefined ? {} : { otlpEndpoint: config.otlpEndpoint }),
       spoolDir: config.spoolDir ?? `/tmp/agentgate-spool-${process.pid}`,
+      ...(config.auditOnFull === undefined ? {} : { onFull: config.auditOnFull }),
+      ...(config.spoolMaxBytes === undefined ? {} : { maxSpoolBytes: config.spoolMaxBytes }),
       resource: { 'k8s.namespace.name': config.namespace, 'k8s.pod.name': config.podName },
     });
     await durable.ready();
