@@ -24,7 +24,7 @@ async function agentgate(args: readonly string[]): Promise<string> {
     [
       '--experimental-transform-types',
       '--import',
-      './test/webhook/run-from-source.mjs',
+      './test/run-from-source.mjs',
       'cli/main.ts',
       ...args,
     ],

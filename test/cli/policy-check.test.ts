@@ -27,7 +27,7 @@ async function agentgate(args: string[], env: NodeJS.ProcessEnv = {}): Promise<R
         '--experimental-transform-types',
         '--no-warnings',
         '--import',
-        join(root, 'test/intercept/run-from-source.mjs'),
+        join(root, 'test/run-from-source.mjs'),
         join(root, 'cli/main.ts'),
         ...args,
       ],

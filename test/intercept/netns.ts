@@ -12,7 +12,7 @@ const pexec = promisify(execFile);
 export const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 export const NODE = process.execPath;
 /** Runs a TypeScript file of the source tree on Node 24 (see run-from-source.mjs). */
-export const FROM_SOURCE = ['--no-warnings', '--import', `${ROOT}test/intercept/run-from-source.mjs`];
+export const FROM_SOURCE = ['--no-warnings', '--import', `${ROOT}test/run-from-source.mjs`];
 
 export interface Topology {
   readonly pod: string;

@@ -1,7 +1,7 @@
 // Stands in for the sidecar's transparent listener inside the test's "agent
 // pod" namespace: for every accepted connection it answers with what
 // originalDestination() learned (the real addon, the real kernel), then closes.
-// Run: node --import ./test/intercept/run-from-source.mjs test/intercept/proxy-fixture.ts PORT split|dual
+// Run: node --import ./test/run-from-source.mjs test/intercept/proxy-fixture.ts PORT split|dual
 import { createServer, type Server, type Socket } from 'node:net';
 import { isAgentgateError } from '../../common/errors.js';
 import { originalDestination } from '../../sidecar/intercept/original-dst.js';

@@ -27,7 +27,7 @@ function startCli(
       '--no-warnings',
       '--experimental-transform-types',
       '--import',
-      './test/webhook/run-from-source.mjs',
+      './test/run-from-source.mjs',
       'cli/main.ts',
       'webhook',
       '--shutdown-delay',

@@ -16,7 +16,7 @@ function waitReady(url: string, timeout: string): Promise<number | null> {
       '--no-warnings',
       '--experimental-transform-types',
       '--import',
-      './test/webhook/run-from-source.mjs',
+      './test/run-from-source.mjs',
       'cli/main.ts',
       'wait-ready',
       '--url',

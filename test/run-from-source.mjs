@@ -1,7 +1,7 @@
-// Lets the namespace tests run `cli/main.ts` straight from the source tree on
+// Lets tests run `cli/main.ts` straight from the source tree on
 // Node 24 (which strips types itself): source imports say `./x.js` as nodenext
 // requires, and this maps each to the `./x.ts` beside it when no `.js` exists.
-// Usage: node --import ./test/intercept/run-from-source.mjs cli/main.ts iptables ...
+// Usage: node --import ./test/run-from-source.mjs cli/main.ts COMMAND ...
 import { registerHooks } from 'node:module';
 
 registerHooks({
