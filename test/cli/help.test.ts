@@ -21,13 +21,7 @@ const ROOT = new URL('../../', import.meta.url);
 async function agentgate(args: readonly string[]): Promise<string> {
   const { stdout } = await run(
     process.execPath,
-    [
-      '--experimental-transform-types',
-      '--import',
-      './test/run-from-source.mjs',
-      'cli/main.ts',
-      ...args,
-    ],
+    ['--experimental-transform-types', '--import', './test/run-from-source.mjs', 'cli/main.ts', ...args],
     { cwd: ROOT, env: { ...process.env, NODE_NO_WARNINGS: '1' } },
   );
   return stdout;
