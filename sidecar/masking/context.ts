@@ -24,6 +24,13 @@ const WORDS: readonly [string, number][] = [
   ['sms', Ctx.PHONE],
 ];
 
+// Most words near a number are none of these: their first letter and length
+// rule them out before any comparison (this runs for every long digit group).
+const FIRST_LETTERS = WORDS.reduce((a, [w]) => a | (1 << (w.charCodeAt(0) - 97)), 0);
+const BY_LENGTH: string[][] = Array.from({ length: 10 }, () => []);
+for (const [w] of WORDS) BY_LENGTH[w.length]!.push(w);
+const FLAG_OF = new Map<string, number>(WORDS);
+
 /** The lower-cased ASCII letter at `k`, or 0. */
 function lowerAt(s: string, k: number): number {
   const c = s.charCodeAt(k) | 0x20;
@@ -51,11 +58,12 @@ export function textContext(s: string, i: number): number {
     const end = k;
     while (k > min && lowerAt(s, k - 1) !== 0) k--;
     const len = end - k;
-    if (len >= 3 && len <= 9) {
-      next: for (const [word, flag] of WORDS) {
-        if (word.length !== len) continue;
+    if (len >= 3 && len <= 9 && (FIRST_LETTERS & (1 << (lowerAt(s, k) - 97))) !== 0) {
+      const words = BY_LENGTH[len]!;
+      next: for (let w = 0; w < words.length; w++) {
+        const word = words[w]!;
         for (let q = 0; q < len; q++) if (lowerAt(s, k + q) !== word.charCodeAt(q)) continue next;
-        ctx |= flag;
+        ctx |= FLAG_OF.get(word)!;
       }
     }
   }
@@ -64,7 +72,52 @@ export function textContext(s: string, i: number): number {
 
 /** `version 4.2.1.0`, `build 10.0.1.3`, `v1.2.3.4` read as versions, not addresses. */
 export function afterVersionWord(s: string, i: number): boolean {
-  if (i === 0) return false;
-  const before = s.slice(Math.max(0, i - 10), i).toLowerCase();
-  return /(?:version|ver\.?|build|release|rev|v)\s*[:=]?\s*$/.test(before);
+  // In the 10 characters before `i`, what /(?:version|ver\.?|build|release|rev|v)\s*[:=]?\s*$/i
+  // finds, read in place (this runs for every dotted quad); `\s` as JavaScript defines it.
+  const lo = Math.max(0, i - 10);
+  let k = i;
+  while (k > lo && isJsSpace(s.charCodeAt(k - 1))) k--;
+  if (k > lo && (s.charCodeAt(k - 1) === 58 || s.charCodeAt(k - 1) === 61)) {
+    k--;
+    while (k > lo && isJsSpace(s.charCodeAt(k - 1))) k--;
+  }
+  if (k === lo) return false;
+  if (lowerAsciiAt(s, k - 1) === 118) return true; // v, rev
+  return (
+    endsWithWord(s, lo, k, 'ver.') ||
+    endsWithWord(s, lo, k, 'ver') ||
+    endsWithWord(s, lo, k, 'version') ||
+    endsWithWord(s, lo, k, 'build') ||
+    endsWithWord(s, lo, k, 'release')
+  );
+}
+
+/** Does `word` (lower case) end at `k`, starting at or after `lo`, ASCII letters in either case? */
+function endsWithWord(s: string, lo: number, k: number, word: string): boolean {
+  const at = k - word.length;
+  if (at < lo) return false;
+  for (let q = 0; q < word.length; q++) if (lowerAsciiAt(s, at + q) !== word.charCodeAt(q)) return false;
+  return true;
+}
+
+/** The character code at `k` with A-Z lower-cased (only they lower-case to what the words hold). */
+function lowerAsciiAt(s: string, k: number): number {
+  const c = s.charCodeAt(k);
+  return c >= 65 && c <= 90 ? c | 0x20 : c;
+}
+
+/** JavaScript's `\s`: ASCII and Unicode white space, line terminators and the BOM. */
+function isJsSpace(c: number): boolean {
+  if (c < 128) return c === 32 || (c >= 9 && c <= 13);
+  return (
+    c === 0xa0 ||
+    c === 0x1680 ||
+    (c >= 0x2000 && c <= 0x200a) ||
+    c === 0x2028 ||
+    c === 0x2029 ||
+    c === 0x202f ||
+    c === 0x205f ||
+    c === 0x3000 ||
+    c === 0xfeff
+  );
 }

@@ -40,14 +40,26 @@ export function iban(s: string, i: number): number {
 }
 
 // First letters D F I Q U V and second letters D F I O Q U V are never issued.
-const NINO_FIRST = new Set('ABCEGHJKLMNOPRSTWXYZ');
-const NINO_SECOND = new Set('ABCEGHJKLMNPRSTWXYZ');
-const NINO_BAD_PREFIX = new Set(['BG', 'GB', 'KN', 'NK', 'NT', 'TN', 'ZZ']);
+// Tables by character code, not Sets of one-character strings: this runs for
+// every capitalised word followed by a digit, and must not allocate.
+const NINO_FIRST = letterTable('ABCEGHJKLMNOPRSTWXYZ');
+const NINO_SECOND = letterTable('ABCEGHJKLMNPRSTWXYZ');
+const NINO_BAD_PREFIX = ['BG', 'GB', 'KN', 'NK', 'NT', 'TN', 'ZZ'].map(
+  (p) => p.charCodeAt(0) * 256 + p.charCodeAt(1),
+);
+
+function letterTable(letters: string): Uint8Array {
+  const t = new Uint8Array(128);
+  for (const ch of letters) t[ch.charCodeAt(0)] = 1;
+  return t;
+}
 
 /** UK National Insurance number: `AB123456C` or `AB 12 34 56 C`. */
 export function nino(s: string, i: number): number {
-  if (!NINO_FIRST.has(s[i]!) || !NINO_SECOND.has(s[i + 1] ?? '')) return -1;
-  if (NINO_BAD_PREFIX.has(s.slice(i, i + 2))) return -1;
+  const c0 = s.charCodeAt(i);
+  const c1 = s.charCodeAt(i + 1); // NaN past the end: NaN < 128 is false
+  if (!(c0 < 128 && NINO_FIRST[c0] === 1 && c1 < 128 && NINO_SECOND[c1] === 1)) return -1;
+  if (NINO_BAD_PREFIX.includes(c0 * 256 + c1)) return -1;
   let j = i + 2;
   const spaced = s.charCodeAt(j) === 32;
   if (spaced) j++;
