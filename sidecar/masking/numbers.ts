@@ -95,10 +95,11 @@ export function digitGroups(s: string, i: number, enabled: number, ctx: Ctx, m: 
   }
   if (mixed) return nanpMixed(s, i, groups, j, enabled, m);
 
-  // context words only where a weak form needs them: bare runs, and phones of 7+ digits
-  if (total >= 7 && (groups === 1 || total <= 15)) ctx |= textContext(s, i);
+  // Context words are read only where a weak form needs them: 7-15 digits (a
+  // bare SSN or NHS number, a phone). Not for a card (checksummed) nor for
+  // 16-19 digits, which no context-dependent form has.
   if (total < 9) {
-    if (enabled & (1 << E.PHONE_NUMBER) && ctx & Ctx.PHONE && total >= 7)
+    if (enabled & (1 << E.PHONE_NUMBER) && total >= 7 && (ctx | textContext(s, i)) & Ctx.PHONE)
       return found(m, E.PHONE_NUMBER, i, j);
     // every later start has fewer digits still: skip the whole sequence (dates, times, amounts)
     resume.at = j;
@@ -114,6 +115,7 @@ export function digitGroups(s: string, i: number, enabled: number, ctx: Ctx, m: 
   if (enabled & (1 << E.CREDIT_CARD) && total >= 13 && sep !== DOT && cardShape(groups)) {
     if (creditCard(digits, collect(s, groups))) return found(m, E.CREDIT_CARD, i, j);
   }
+  if (total <= 15) ctx |= textContext(s, i);
   if (enabled & (1 << E.US_SSN) && total === 9) {
     if (shape(groups, 3, 2, 4) || (groups === 1 && ctx & Ctx.SSN)) {
       if (ssn(digits, collect(s, groups))) return found(m, E.US_SSN, i, j);
