@@ -21,8 +21,27 @@ const VERSION = 'agentgate.chain.v1';
 // which escapes them unambiguously): several times cheaper than stringifying
 // nested arrays, and the worker computes it for every span.
 
+/**
+ * Short string values (decision, policy, rule, operations, table names) repeat
+ * from command to command; their quoted text is looked up instead of
+ * JSON.stringify'd again, which costs several times a Map lookup.
+ */
+const valueTexts = new Map<string, string>();
+const CACHED_VALUE_CHARS = 64;
+
+function stringText(v: string): string {
+  if (v.length > CACHED_VALUE_CHARS) return `s${JSON.stringify(v)}`;
+  let t = valueTexts.get(v);
+  if (t === undefined) {
+    t = `s${JSON.stringify(v)}`;
+    if (valueTexts.size >= 4096) valueTexts.clear();
+    valueTexts.set(v, t);
+  }
+  return t;
+}
+
 function canonValue(v: AttrValue): string {
-  if (typeof v === 'string') return `s${JSON.stringify(v)}`;
+  if (typeof v === 'string') return stringText(v);
   if (typeof v === 'boolean') return v ? 'b1' : 'b0';
   if (typeof v === 'number') return Number.isInteger(v) ? `i${v}` : `d${v}`;
   let out = 'a[';
@@ -59,8 +78,54 @@ function fragments(a: Attrs): Fragments {
   return { keys, texts: keys.map((k) => `${keyText(k)}=${canonValue(a[k]!)};`) };
 }
 
+/**
+ * How one set of own keys merges with a session's shared attributes: before[i]
+ * is the shared text sorted before own key i followed by that key's `"key"=`,
+ * tail the shared text after the last own key. A session's command spans
+ * nearly always have the same own keys, so the merge (string comparisons,
+ * key lookups) runs once per key set instead of once per span.
+ */
+interface MergePlan {
+  /** The own keys the plan was made for, as sortedKeys returned them. */
+  readonly own: readonly string[];
+  /** The same without the chain hash. */
+  readonly keys: readonly string[];
+  readonly before: readonly string[];
+  readonly tail: string;
+}
+
+interface SharedCanon {
+  readonly f: Fragments;
+  plan: MergePlan | undefined;
+}
+
 /** A session's shared attributes are canonicalized once, not once per command. */
-const sharedFragments = new WeakMap<Attrs, Fragments>();
+const sharedCanon = new WeakMap<Attrs, SharedCanon>();
+
+function mergePlan(f: Fragments, own: readonly string[]): MergePlan {
+  const keys: string[] = [];
+  const before: string[] = [];
+  let j = 0;
+  let pending = '';
+  for (const k of own) {
+    if (k === CHAIN_HASH) continue;
+    // A span's own attribute wins over a shared one of the same key.
+    while (j < f.keys.length && f.keys[j]! < k) pending += f.texts[j++]!;
+    if (j < f.keys.length && f.keys[j] === k) j++;
+    keys.push(k);
+    before.push(`${pending}${keyText(k)}=`);
+    pending = '';
+  }
+  while (j < f.keys.length) pending += f.texts[j++]!;
+  return { own, keys, before, tail: pending };
+}
+
+function planFits(plan: MergePlan, own: readonly string[]): boolean {
+  const keys = plan.own;
+  if (keys.length !== own.length) return false;
+  for (let i = 0; i < keys.length; i++) if (keys[i] !== own[i]) return false;
+  return true;
+}
 
 function canonAttrs(a: Attrs, shared?: Attrs): string {
   let out = '{';
@@ -70,27 +135,31 @@ function canonAttrs(a: Attrs, shared?: Attrs): string {
     }
     return `${out}}`;
   }
-  let f = sharedFragments.get(shared);
-  if (f === undefined) {
-    f = fragments(shared);
-    sharedFragments.set(shared, f);
+  let sc = sharedCanon.get(shared);
+  if (sc === undefined) {
+    sc = { f: fragments(shared), plan: undefined };
+    sharedCanon.set(shared, sc);
   }
-  // Merge the two sorted key lists; a span's own attribute wins over a shared one.
   const own = sortedKeys(a);
-  let j = 0;
-  for (const k of own) {
-    if (k === CHAIN_HASH) continue;
-    while (j < f.keys.length && f.keys[j]! < k) out += f.texts[j++]!;
-    if (j < f.keys.length && f.keys[j] === k) j++;
-    out += `${keyText(k)}=${canonValue(a[k]!)};`;
+  let plan = sc.plan;
+  if (plan === undefined || !planFits(plan, own)) {
+    plan = mergePlan(sc.f, own);
+    sc.plan = plan;
   }
-  while (j < f.keys.length) out += f.texts[j++]!;
-  return `${out}}`;
+  const keys = plan.keys;
+  const before = plan.before;
+  for (let i = 0; i < keys.length; i++) out += `${before[i]!}${canonValue(a[keys[i]!]!)};`;
+  return `${out}${plan.tail}}`;
 }
 
 /** The canonical text a span's chain link hashes. */
 export function canonical(s: SpanRecord): string {
-  let out = `${VERSION}|${s.traceId}|${s.spanId}|${s.parentSpanId}|${JSON.stringify(s.name)}|${s.kind}|${s.startNs}|${s.endNs}|${s.status.code}|${JSON.stringify(s.status.message)}|${canonAttrs(s.attributes, s.shared)}|`;
+  return canonicalAfter('', s);
+}
+
+/** `prefix` then the canonical text, built as one string (the chain link hashes the previous hash and the text together). */
+function canonicalAfter(prefix: string, s: SpanRecord): string {
+  let out = `${prefix}${VERSION}|${s.traceId}|${s.spanId}|${s.parentSpanId}|${JSON.stringify(s.name)}|${s.kind}|${s.startNs}|${s.endNs}|${s.status.code}|${JSON.stringify(s.status.message)}|${canonAttrs(s.attributes, s.shared)}|`;
   for (const l of s.links) out += `L${l.traceId}/${l.spanId}${canonAttrs(l.attributes)}`;
   out += '|';
   for (const e of s.events) out += `E${JSON.stringify(e.name)}@${e.timeNs}${canonAttrs(e.attributes)}`;
@@ -103,5 +172,5 @@ export function genesisHash(traceId: string): string {
 
 /** SHA-256(previous hash in hex || canonical(span)), hex. One-shot hashing: no Hash object per span. */
 export function linkHash(previousHex: string, span: SpanRecord): string {
-  return hash('sha256', previousHex + canonical(span), 'hex');
+  return hash('sha256', canonicalAfter(previousHex, span), 'hex');
 }
