@@ -11,7 +11,9 @@ bold=$'\e[1m'; dim=$'\e[2m'; off=$'\e[0m'
 
 check() { # target, query, extra flags...
   local target=$1 query=$2; shift 2
-  printf "%s\$ agentgate policy check --target %s --query '%s' %s%s\n" "$dim" "$target" "$query" "$*" "$off"
+  local shown="'$query'"
+  [[ $query == *"'"* && $query != *'"'* && $query != *'$'* ]] && shown="\"$query\""
+  printf "%s\$ agentgate policy check --target %s --query %s %s%s\n" "$dim" "$target" "$shown" "$*" "$off"
   "$ag" policy check --policy "$policies" --target "$target" --query "$query" "$@"
   echo
 }
