@@ -16,6 +16,7 @@ import { type OidcHarness, startOidcProvider } from '../identity/oidc-harness.js
 import { admin, type UpstreamRoles, upstreamRoles } from '../postgres/pg-fixture.js';
 import {
   freePort,
+  oidcSidecarArgs,
   type PolicyFiles,
   policyFiles,
   type SidecarProcess,
@@ -52,18 +53,7 @@ spec:
 
 async function sidecar(otlpEndpoint: string): Promise<SidecarProcess> {
   const s = await startSidecarProcess([
-    '--policy',
-    files.policyFile,
-    '--secrets-dir',
-    files.secretsDir,
-    '--no-transparent',
-    '--oidc-issuer',
-    oidc.issuer,
-    '--oidc-audience',
-    'agentgate',
-    '--oidc-insecure-http',
-    '--namespace',
-    'shop',
+    ...oidcSidecarArgs(files, oidc.issuer),
     '--pod-name',
     'support-agent-0',
     '--pod-labels',

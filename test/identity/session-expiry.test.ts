@@ -8,6 +8,7 @@ import { decodeJwt } from 'jose';
 import pg from 'pg';
 import {
   freePort,
+  oidcSidecarArgs,
   policyFiles,
   type SidecarProcess,
   startSidecarProcess,
@@ -37,18 +38,7 @@ spec:
   // The machine's PostgreSQL trusts loopback; the password is never asked for.
   files.writeCredentials('db', 'postgres', 'unused');
   sidecar = await startSidecarProcess([
-    '--policy',
-    files.policyFile,
-    '--secrets-dir',
-    files.secretsDir,
-    '--no-transparent',
-    '--oidc-issuer',
-    oidc.issuer,
-    '--oidc-audience',
-    'agentgate',
-    '--oidc-insecure-http',
-    '--namespace',
-    'shop',
+    ...oidcSidecarArgs(files, oidc.issuer),
     '--token-grace-seconds',
     String(GRACE_SECONDS),
   ]);

@@ -13,6 +13,7 @@ import { type OidcHarness, startOidcProvider } from '../identity/oidc-harness.js
 import { admin, type UpstreamRoles, upstreamRoles } from '../postgres/pg-fixture.js';
 import {
   freePort,
+  oidcSidecarArgs,
   type PolicyFiles,
   policyFiles,
   type SidecarProcess,
@@ -108,18 +109,7 @@ beforeAll(async () => {
     PII.password,
   ]);
   sidecar = await startSidecarProcess([
-    '--policy',
-    files.policyFile,
-    '--secrets-dir',
-    files.secretsDir,
-    '--no-transparent',
-    '--oidc-issuer',
-    oidc.issuer,
-    '--oidc-audience',
-    'agentgate',
-    '--oidc-insecure-http',
-    '--namespace',
-    'shop',
+    ...oidcSidecarArgs(files, oidc.issuer),
     '--pod-labels',
     'app=support-agent',
   ]);
@@ -245,18 +235,7 @@ describe('the hash strategy through the sidecar', () => {
     f.writePolicy(hashPolicy(p));
     f.writeCredentials('orders-db', roles.scram.username, roles.scram.password);
     const s = await startSidecarProcess([
-      '--policy',
-      f.policyFile,
-      '--secrets-dir',
-      f.secretsDir,
-      '--no-transparent',
-      '--oidc-issuer',
-      oidc.issuer,
-      '--oidc-audience',
-      'agentgate',
-      '--oidc-insecure-http',
-      '--namespace',
-      'shop',
+      ...oidcSidecarArgs(f, oidc.issuer),
       '--pod-labels',
       'app=support-agent',
       '--hash-key-file',

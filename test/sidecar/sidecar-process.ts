@@ -92,6 +92,31 @@ export async function startSidecarProcess(
   };
 }
 
+/**
+ * The flags the process tests share: the test's policy and secrets, explicit
+ * localPort listeners only, one loopback OIDC issuer with audience agentgate,
+ * namespace shop. Each test appends what it is about.
+ */
+export function oidcSidecarArgs(
+  files: Pick<PolicyFiles, 'policyFile' | 'secretsDir'>,
+  issuer: string,
+): string[] {
+  return [
+    '--policy',
+    files.policyFile,
+    '--secrets-dir',
+    files.secretsDir,
+    '--no-transparent',
+    '--oidc-issuer',
+    issuer,
+    '--oidc-audience',
+    'agentgate',
+    '--oidc-insecure-http',
+    '--namespace',
+    'shop',
+  ];
+}
+
 export interface PolicyFiles {
   readonly dir: string;
   readonly policyFile: string;

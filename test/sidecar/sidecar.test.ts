@@ -8,6 +8,7 @@ import { type OidcHarness, startOidcProvider } from '../identity/oidc-harness.js
 import { admin, type UpstreamRoles, upstreamRoles } from '../postgres/pg-fixture.js';
 import {
   freePort,
+  oidcSidecarArgs,
   type PolicyFiles,
   policyFiles,
   type SidecarProcess,
@@ -61,18 +62,7 @@ beforeAll(async () => {
   await admin('CREATE TABLE ag_sidecar_customers (id int, email text)');
   await admin("INSERT INTO ag_sidecar_customers VALUES (1, 'ann@example.com'), (2, 'bob@example.org')");
   sidecar = await startSidecarProcess([
-    '--policy',
-    files.policyFile,
-    '--secrets-dir',
-    files.secretsDir,
-    '--no-transparent',
-    '--oidc-issuer',
-    oidc.issuer,
-    '--oidc-audience',
-    'agentgate',
-    '--oidc-insecure-http',
-    '--namespace',
-    'shop',
+    ...oidcSidecarArgs(files, oidc.issuer),
     '--pod-labels',
     'app=support-agent',
     '--drain-seconds',
