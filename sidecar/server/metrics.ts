@@ -1,25 +1,21 @@
-// Prometheus metrics for the gateway (prom-client). Label children are made
-// once and kept, so the per-command cost is a counter add and a histogram
-// observe, not a label lookup.
+// Prometheus metrics for the gateway (prom-client). Per-command counters and
+// latencies live in CommandMetrics (plain arrays, rendered at scrape), the
+// rest are prom-client's own.
 
-import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { Counter, Gauge, Registry } from 'prom-client';
 import type { Protocol } from '../../api/types.js';
 import type { GatewayMetrics } from '../protocols/gateway-context.js';
+import { CommandMetrics } from './command-metrics.js';
 
 export class SidecarMetrics implements GatewayMetrics {
   readonly registry = new Registry();
   private readonly sessions: Gauge<'protocol'>;
   private readonly sessionsTotal: Counter<'protocol'>;
-  private readonly commands: Counter<'protocol' | 'decision'>;
-  private readonly latency: Histogram<'protocol' | 'decision'>;
+  private readonly commands = new CommandMetrics();
   private readonly bytesTotal: Counter<'direction'>;
   private readonly maskedTotal: Counter;
   readonly policyReloads: Counter<'result'>;
   readonly unknownDestinations: Counter<'action'>;
-  private readonly children = new Map<
-    string,
-    { c: Counter.Internal; h: Histogram.Internal<'protocol' | 'decision'> }
-  >();
 
   constructor() {
     const registers = [this.registry];
@@ -35,19 +31,18 @@ export class SidecarMetrics implements GatewayMetrics {
       labelNames: ['protocol'],
       registers,
     });
-    this.commands = new Counter({
-      name: 'agentgate_commands_total',
-      help: 'Commands by decision (allow, deny, review, error)',
-      labelNames: ['protocol', 'decision'],
-      registers,
-    });
-    this.latency = new Histogram({
-      name: 'agentgate_command_duration_seconds',
-      help: 'Time from a command reaching the sidecar to its last result byte leaving it',
-      labelNames: ['protocol', 'decision'],
-      buckets: [0.0001, 0.0005, 0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 30],
-      registers,
-    });
+    this.registry.registerMetric(
+      this.commands.counter(
+        'agentgate_commands_total',
+        'Commands by decision (allow, deny, review, error)',
+      ) as never,
+    );
+    this.registry.registerMetric(
+      this.commands.histogram(
+        'agentgate_command_duration_seconds',
+        'Time from a command reaching the sidecar to its last result byte leaving it',
+      ) as never,
+    );
     this.bytesTotal = new Counter({
       name: 'agentgate_bytes_total',
       help: 'Bytes between agents and the sidecar (in: from the agent; out: to the agent)',
@@ -83,14 +78,7 @@ export class SidecarMetrics implements GatewayMetrics {
   }
 
   command(protocol: Protocol, decision: string, seconds: number): void {
-    const key = `${protocol}|${decision}`;
-    let ch = this.children.get(key);
-    if (ch === undefined) {
-      ch = { c: this.commands.labels(protocol, decision), h: this.latency.labels(protocol, decision) };
-      this.children.set(key, ch);
-    }
-    ch.c.inc();
-    ch.h.observe(seconds);
+    this.commands.observe(protocol, decision, seconds);
   }
 
   bytes(direction: 'in' | 'out', n: number): void {
