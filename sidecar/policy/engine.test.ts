@@ -314,3 +314,52 @@ describe('PolicyEngine', () => {
     expect(h('DELETE', '/v1/orders/42').action).toBe('deny');
   });
 });
+
+describe('remembered decisions', () => {
+  test('a classification is decided once per identity and target, and never shared across identities', () => {
+    const compiled = PolicyEngine.compile([orders]).forPod(pod);
+    const select = classification([st(['SELECT'], ['orders'])]);
+    const asAgent: Command = {
+      target: 'db',
+      protocol: 'postgres',
+      identity: agent,
+      classification: select,
+      text: 'a',
+    };
+    const first = compiled.decide(asAgent);
+    expect(first).toMatchObject({ action: 'allow', rule: 'reads' });
+    expect(compiled.decide({ ...asAgent, text: 'b' })).toBe(first);
+    // The stranger is not among the policy's subjects: the same statement is denied.
+    expect(compiled.decide({ ...asAgent, identity: stranger })).toMatchObject({ action: 'deny' });
+    expect(compiled.decide(asAgent)).toBe(first);
+  });
+
+  test('a reloaded policy decides afresh', () => {
+    const select = classification([st(['SELECT'], ['orders'])]);
+    const c: Command = {
+      target: 'db',
+      protocol: 'postgres',
+      identity: agent,
+      classification: select,
+      text: 'a',
+    };
+    expect(PolicyEngine.compile([orders]).forPod(pod).decide(c).action).toBe('allow');
+    const stricter = policy('orders', {
+      ...orders.spec,
+      rules: [{ name: 'nothing', match: { operations: ['SELECT'] }, action: 'deny' }],
+    });
+    expect(PolicyEngine.compile([stricter]).forPod(pod).decide(c)).toMatchObject({
+      action: 'deny',
+      rule: 'nothing',
+    });
+  });
+
+  test('many distinct statements keep being decided correctly past the cache bound', () => {
+    const compiled = PolicyEngine.compile([orders]).forPod(pod);
+    for (let i = 0; i < 3000; i++) {
+      const ops = i % 3 === 0 ? ['DROP'] : ['SELECT'];
+      const d = compiled.decide(cmd([st(ops, [`t${i}`])]));
+      expect(d.action).toBe(i % 3 === 0 ? 'deny' : 'allow');
+    }
+  });
+});

@@ -17,7 +17,7 @@
 import type { Action, AgentPolicy, MaskingRule, Protocol, Review, Target } from '../../api/types.js';
 import type { Identity } from '../identity/identity.js';
 import { compilePathTemplate } from './classify/path-template.js';
-import { type Command, type StatementClass, UNKNOWN } from './command.js';
+import { type Classification, type Command, type StatementClass, UNKNOWN } from './command.js';
 import { DEFAULT_RULE, type Decision } from './decision.js';
 import {
   compileSelector,
@@ -155,7 +155,17 @@ interface Applicable {
   readonly masking: readonly MaskingRule[];
   readonly fallback: Strictness;
   readonly fallbackPolicy: CompiledPolicy | undefined;
+  /**
+   * Decisions already made for this identity on this target, by classification
+   * object: the classifiers hand out one object per statement shape, so an
+   * agent repeating a statement is decided once. A reload compiles a new
+   * PodPolicy, which starts empty.
+   */
+  readonly decided: Map<Classification, Decision>;
 }
+
+/** Bound on remembered decisions per identity and target; past it the cache starts over. */
+const MAX_DECIDED = 1024;
 
 const NO_MASKING: readonly MaskingRule[] = Object.freeze([]);
 
@@ -213,6 +223,7 @@ class CompiledPodPolicy implements PodPolicy {
         masking: masking.length === 0 ? NO_MASKING : masking,
         fallback: policies.length > 0 && denier === undefined ? Strictness.Allow : Strictness.Deny,
         fallbackPolicy: denier ?? policies[0],
+        decided: new Map(),
       };
       perTarget.set(target, a);
     }
@@ -221,6 +232,18 @@ class CompiledPodPolicy implements PodPolicy {
 
   decide(cmd: Command): Decision {
     const app = this.#applicableFor(cmd.identity, cmd.target);
+    // The classification is all a decision reads of the command, but for an HTTP host.
+    if (cmd.host !== undefined) return this.#decide(cmd, app);
+    let d = app.decided.get(cmd.classification);
+    if (d === undefined) {
+      d = this.#decide(cmd, app);
+      if (app.decided.size >= MAX_DECIDED) app.decided.clear();
+      app.decided.set(cmd.classification, d);
+    }
+    return d;
+  }
+
+  #decide(cmd: Command, app: Applicable): Decision {
     if (app.policies.length === 0) {
       return {
         action: 'deny',
