@@ -7,7 +7,15 @@ import { agError } from '../../../common/errors.js';
 import { BackendCode } from './codes.js';
 import { Framer } from './framer.js';
 import { DEFAULT_PG_LIMITS, type PgLimits } from './limits.js';
-import type { BackendMessage, Column, ErrorOrNotice, Frame, OpaqueBackend } from './messages.js';
+import type {
+  BackendMessage,
+  Column,
+  ErrorOrNotice,
+  Frame,
+  OpaqueBackend,
+  ReadyForQuery,
+  RowDescription,
+} from './messages.js';
 import { Reader } from './reader.js';
 
 const OPAQUE: readonly OpaqueBackend[] = Array.from({ length: 256 }, (_, code) =>
@@ -40,6 +48,14 @@ const KNOWN = new Set<number>([
   BackendCode.ParameterDescription,
   BackendCode.NegotiateProtocolVersion,
 ]);
+
+const RFQ_IDLE = readyForQuery(0x49);
+const RFQ_IN_TRANSACTION = readyForQuery(0x54);
+const RFQ_FAILED = readyForQuery(0x45);
+
+function readyForQuery(status: number): ReadyForQuery {
+  return Object.freeze({ name: 'readyForQuery', code: BackendCode.ReadyForQuery, status });
+}
 
 export type BackendCallback = (msg: BackendMessage, frame: Frame) => void;
 
@@ -77,7 +93,7 @@ export class BackendParser {
         if (status !== 0x49 && status !== 0x54 && status !== 0x45) {
           throw agError('AG_ERR_PROTOCOL_MALFORMED', `ReadyForQuery status ${status}`);
         }
-        return { name: 'readyForQuery', code, status };
+        return status === 0x49 ? RFQ_IDLE : status === 0x54 ? RFQ_IN_TRANSACTION : RFQ_FAILED;
       }
       case BackendCode.RowDescription:
         return this.decodeRowDescription(f);
@@ -108,23 +124,57 @@ export class BackendParser {
     return OPAQUE[code]!;
   }
 
+  /**
+   * Checked now (a malformed description ends the session), decoded when first
+   * read: most descriptions are only forwarded, and decoding makes an object
+   * and a string per column on every execution of a prepared statement.
+   */
   private decodeRowDescription(f: Frame): BackendMessage {
     const r = this.reader.reset(f.buf, f.start + 5, f.end, 'RowDescription');
     const n = r.int16();
     if (n < 0) throw agError('AG_ERR_PROTOCOL_MALFORMED', 'RowDescription column count');
-    const columns: Column[] = new Array(n);
     for (let i = 0; i < n; i++) {
-      columns[i] = {
-        name: r.cstring(),
-        tableOid: r.int32(),
-        columnIndex: r.int16(),
-        typeOid: r.int32(),
-        typeSize: r.int16(),
-        typeModifier: r.int32(),
-        format: r.int16(),
-      };
+      r.skipCString();
+      r.skip(18);
     }
-    return { name: 'rowDescription', code: BackendCode.RowDescription, columns };
+    return new LazyRowDescription(f.buf, f.start, f.end);
+  }
+}
+
+/** A RowDescription whose columns are decoded on first use; the frame's buffer is never rewritten (framer.ts). */
+class LazyRowDescription implements RowDescription {
+  readonly name = 'rowDescription';
+  readonly code = BackendCode.RowDescription;
+  readonly #buf: Buffer;
+  readonly #start: number;
+  readonly #end: number;
+  #columns: readonly Column[] | null = null;
+
+  constructor(buf: Buffer, start: number, end: number) {
+    this.#buf = buf;
+    this.#start = start;
+    this.#end = end;
+  }
+
+  get columns(): readonly Column[] {
+    if (this.#columns === null) {
+      const r = new Reader().reset(this.#buf, this.#start + 5, this.#end, 'RowDescription');
+      const n = r.int16();
+      const columns: Column[] = new Array(n);
+      for (let i = 0; i < n; i++) {
+        columns[i] = {
+          name: r.cstring(),
+          tableOid: r.int32(),
+          columnIndex: r.int16(),
+          typeOid: r.int32(),
+          typeSize: r.int16(),
+          typeModifier: r.int32(),
+          format: r.int16(),
+        };
+      }
+      this.#columns = columns;
+    }
+    return this.#columns;
   }
 }
 

@@ -16,6 +16,9 @@ const COPY_DATA: OpaqueFrontend = Object.freeze({ name: 'opaque', code: Frontend
 const COPY_DONE: OpaqueFrontend = Object.freeze({ name: 'opaque', code: FrontendCode.CopyDone });
 const COPY_FAIL: OpaqueFrontend = Object.freeze({ name: 'opaque', code: FrontendCode.CopyFail });
 const FUNCTION_CALL: OpaqueFrontend = Object.freeze({ name: 'opaque', code: FrontendCode.FunctionCall });
+const NO_FORMATS: readonly number[] = Object.freeze([]);
+const ALL_TEXT: readonly number[] = Object.freeze([0]);
+const ALL_BINARY: readonly number[] = Object.freeze([1]);
 const SSL_REQUEST: StartupPacket = Object.freeze({ name: 'sslRequest' });
 const GSSENC_REQUEST: StartupPacket = Object.freeze({ name: 'gssEncRequest' });
 
@@ -153,8 +156,17 @@ export class FrontendParser {
     }
     const nResult = r.int16();
     if (nResult < 0) throw agError('AG_ERR_PROTOCOL_MALFORMED', 'Bind result format count');
-    const resultFormats: number[] = new Array(nResult);
-    for (let i = 0; i < nResult; i++) resultFormats[i] = r.int16();
+    let resultFormats: readonly number[];
+    if (nResult === 0) resultFormats = NO_FORMATS;
+    else if (nResult === 1) {
+      // What libpq sends on every execution: one format for all columns.
+      const f0 = r.int16();
+      resultFormats = f0 === 0 ? ALL_TEXT : f0 === 1 ? ALL_BINARY : [f0];
+    } else {
+      const formats: number[] = new Array(nResult);
+      for (let i = 0; i < nResult; i++) formats[i] = r.int16();
+      resultFormats = formats;
+    }
     return { name: 'bind', code: FrontendCode.Bind, portal, statement, resultFormats };
   }
 }

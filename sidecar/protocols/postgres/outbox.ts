@@ -37,7 +37,8 @@ export class Outbox {
     if (this.buf === null) return;
     const b = this.buf;
     this.buf = null;
-    this.write(b.subarray(this.start, this.end));
+    // Usually the whole chunk that arrived goes on: no view needed.
+    this.write(this.start === 0 && this.end === b.length ? b : b.subarray(this.start, this.end));
   }
 
   /**

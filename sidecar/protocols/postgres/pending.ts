@@ -4,7 +4,7 @@
 
 import type { CommandEvent } from '../../audit/events.js';
 import type { ResultMasker, RowMasker } from '../gateway-context.js';
-import type { Column } from './messages.js';
+import type { Column, RowDescription } from './messages.js';
 import type { Portal, Statement } from './prepared.js';
 
 export const enum Kind {
@@ -21,12 +21,18 @@ export const enum Kind {
   Sync,
 }
 
-/** One command the agent ran (a simple Query, an Execute, a function call). Stable shape: every field set here. */
-export class Run {
+/**
+ * One command the agent ran (a simple Query, an Execute, a function call), and
+ * once finished its own audit record: the sink copies what it needs before
+ * command() returns, so no second object is made per command. Stable shape:
+ * every field set here.
+ */
+export class Run implements CommandEvent {
   /** Epoch milliseconds, for audit. */
-  startedAt = Date.now();
+  readonly startedAt = Date.now();
   /** performance.now() at send, for latency. */
-  t0 = performance.now();
+  readonly t0 = performance.now();
+  durationUs = 0;
   decision: 'allow' | 'deny' | 'review' | 'error' = 'allow';
   policy = '';
   rule = '';
@@ -36,39 +42,21 @@ export class Run {
   error: string | undefined = undefined;
   masker: ResultMasker | null = null;
   rowMasker: RowMasker | null = null;
+  /** The result's RowDescription (simple Query), and its columns once masking needed them. */
+  description: RowDescription | null = null;
   columns: readonly Column[] | null = null;
   rows = 0;
   bytes = 0;
-  masked: Record<string, number> | null = null;
+  masked: Record<string, number> | undefined = undefined;
 
   constructor(
+    readonly sessionId: string,
     readonly seq: number,
-    readonly auditText: string,
+    /** The text audit may see (literals masked). */
+    readonly text: string,
     readonly operations: readonly string[],
     readonly tables: readonly string[],
   ) {}
-
-  /** The audit record of this command, once it finished. */
-  event(sessionId: string, seconds: number): CommandEvent {
-    const e: { -readonly [K in keyof CommandEvent]: CommandEvent[K] } = {
-      sessionId,
-      seq: this.seq,
-      startedAt: this.startedAt,
-      durationUs: Math.round(seconds * 1e6),
-      text: this.auditText,
-      operations: this.operations,
-      tables: this.tables,
-      decision: this.decision,
-      policy: this.policy,
-      rule: this.rule,
-      rows: this.rows,
-      bytes: this.bytes,
-    };
-    if (this.masked !== null) e.masked = this.masked;
-    if (this.errorCode !== undefined) e.errorCode = this.errorCode;
-    if (this.error !== undefined) e.error = this.error;
-    return e;
-  }
 }
 
 export class Pending {
@@ -84,34 +72,43 @@ export class Pending {
   ) {}
 }
 
-/** A FIFO with O(1) push and shift (array + head index, compacted now and then). */
+/**
+ * A FIFO with O(1) push and shift: a circular array that only grows, so the
+ * steady state of a session (a few entries per round trip) allocates nothing.
+ */
 export class PendingQueue {
-  private items: Pending[] = [];
+  private items: (Pending | undefined)[] = new Array(16);
   private head = 0;
+  private size = 0;
 
   push(p: Pending): void {
-    this.items.push(p);
+    if (this.size === this.items.length) this.grow();
+    this.items[(this.head + this.size) & (this.items.length - 1)] = p;
+    this.size++;
   }
 
   peek(): Pending | undefined {
-    return this.items[this.head];
+    return this.size === 0 ? undefined : this.items[this.head];
   }
 
   shift(): Pending | undefined {
+    if (this.size === 0) return undefined;
     const p = this.items[this.head];
-    if (p === undefined) return undefined;
-    this.items[this.head++] = undefined as unknown as Pending;
-    if (this.head === this.items.length) {
-      this.items.length = 0;
-      this.head = 0;
-    } else if (this.head > 1024 && this.head * 2 > this.items.length) {
-      this.items = this.items.slice(this.head);
-      this.head = 0;
-    }
+    this.items[this.head] = undefined;
+    this.head = (this.head + 1) & (this.items.length - 1);
+    this.size--;
     return p;
   }
 
   get length(): number {
-    return this.items.length - this.head;
+    return this.size;
+  }
+
+  private grow(): void {
+    const old = this.items;
+    const items: (Pending | undefined)[] = new Array(old.length * 2);
+    for (let i = 0; i < this.size; i++) items[i] = old[(this.head + i) & (old.length - 1)];
+    this.items = items;
+    this.head = 0;
   }
 }

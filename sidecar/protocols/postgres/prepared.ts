@@ -6,14 +6,14 @@
 
 import { agError } from '../../../common/errors.js';
 import { type Classification, classification, unknownStatement } from '../../policy/command.js';
-import type { Column } from './messages.js';
+import type { Column, RowDescription } from './messages.js';
 
 export class Statement {
   /** What policy decides on: the statement's own classification once confirmed. */
   effective: Classification;
   previous: Statement | null;
   /** From Describe(S): names and types; formats come from each Bind. */
-  columns: readonly Column[] | null = null;
+  description: RowDescription | null = null;
 
   constructor(
     readonly name: string,
@@ -31,7 +31,7 @@ export class Statement {
 export class Portal {
   previous: Portal | null;
   /** From Describe(P): the columns with the formats this portal returns. */
-  columns: readonly Column[] | null = null;
+  description: RowDescription | null = null;
   /** Whether the agent itself asked to describe this portal (then we need not). */
   described = false;
 
@@ -60,10 +60,10 @@ export class Portal {
 
   /** The result columns of this portal: its own description, or its statement's with Bind's formats. */
   resultColumns(): readonly Column[] | null {
-    if (this.columns !== null) return this.columns;
-    const cols = this.statement?.columns;
-    if (cols === null || cols === undefined) return null;
-    return withFormats(cols, this.resultFormats);
+    if (this.description !== null) return this.description.columns;
+    const d = this.statement?.description;
+    if (d === null || d === undefined) return null;
+    return withFormats(d.columns, this.resultFormats);
   }
 }
 
@@ -82,12 +82,21 @@ export function withFormats(cols: readonly Column[], formats: readonly number[])
 
 export class PreparedState {
   readonly statements = new Map<string, Statement>();
-  readonly portals = new Map<string, Portal>();
+  /**
+   * Named portals; the unnamed one, which most clients use for every command,
+   * lives apart, because emptying a Map at each transaction's end allocates.
+   */
+  private readonly named = new Map<string, Portal>();
+  private unnamed: Portal | null = null;
 
   constructor(
     private readonly maxStatements: number,
     private readonly maxPortals: number,
   ) {}
+
+  portal(name: string): Portal | undefined {
+    return name === '' ? (this.unnamed ?? undefined) : this.named.get(name);
+  }
 
   parse(name: string, text: string, cls: Classification, auditText: string): Statement {
     // PostgreSQL drops the unnamed statement before parsing its replacement,
@@ -119,30 +128,35 @@ export class PreparedState {
   bind(name: string, statement: string, resultFormats: readonly number[]): Portal {
     // A failed Bind leaves an older unnamed portal in place, but the error
     // skips everything until Sync and Sync ends the transaction that holds it.
-    const previous = name === '' ? null : (this.portals.get(name) ?? null);
-    if (previous === null && this.portals.size >= this.maxPortals) {
-      throw agError('AG_ERR_PROTOCOL_TOO_LARGE', 'portals', this.portals.size + 1, this.maxPortals);
+    const previous = name === '' ? null : (this.named.get(name) ?? null);
+    if (previous === null && this.named.size >= this.maxPortals) {
+      throw agError('AG_ERR_PROTOCOL_TOO_LARGE', 'portals', this.named.size + 1, this.maxPortals);
     }
     const p = new Portal(name, this.statements.get(statement) ?? null, resultFormats, previous);
-    this.portals.set(name, p);
+    if (name === '') this.unnamed = p;
+    else this.named.set(name, p);
     return p;
   }
 
   bindDone(p: Portal, ok: boolean): void {
     if (ok) p.previous = null;
-    else if (p.name !== '' && p.previous !== null && this.portals.get(p.name) === p)
-      this.portals.set(p.name, p.previous);
+    else if (p.name !== '' && p.previous !== null && this.named.get(p.name) === p)
+      this.named.set(p.name, p.previous);
   }
 
   /** CloseComplete: forget the object that existed when Close was sent, unless it was replaced since. */
   closeDone(kind: 'S' | 'P', name: string, closed: Statement | Portal | undefined): void {
     if (closed === undefined) return;
     if (kind === 'S' && this.statements.get(name) === closed) this.statements.delete(name);
-    if (kind === 'P' && this.portals.get(name) === closed) this.portals.delete(name);
+    if (kind === 'P' && this.portal(name) === closed) {
+      if (name === '') this.unnamed = null;
+      else this.named.delete(name);
+    }
   }
 
   /** At the end of a transaction PostgreSQL drops every portal. */
   transactionEnded(): void {
-    if (this.portals.size !== 0) this.portals.clear();
+    this.unnamed = null;
+    if (this.named.size !== 0) this.named.clear();
   }
 }

@@ -135,7 +135,7 @@ export class CommandProxy {
       }
       case 'describe': {
         if (msg.kind === 'P') {
-          const p = this.prepared.portals.get(msg.target) ?? null;
+          const p = this.prepared.portal(msg.target) ?? null;
           if (p !== null) p.described = true;
           this.queue.push(new Pending(Kind.DescribePortal, null, null, p));
         } else {
@@ -147,7 +147,7 @@ export class CommandProxy {
         return;
       }
       case 'execute': {
-        const portal = this.prepared.portals.get(msg.portal) ?? null;
+        const portal = this.prepared.portal(msg.portal) ?? null;
         const text = portal?.text() ?? `-- portal "${msg.portal}"`;
         // A portal we never saw bound (a SQL DECLARE'd cursor) is UNKNOWN, never unclassified.
         const run = this.command(
@@ -158,7 +158,7 @@ export class CommandProxy {
         if (run.replaceError !== null) {
           this.toUpstream.send(REFUSED_EXECUTE);
         } else {
-          if (run.masker !== null && portal !== null && !portal.described && portal.columns === null) {
+          if (run.masker !== null && portal !== null && !portal.described && portal.description === null) {
             // We must know the columns to mask; the agent did not ask, so we do.
             this.toUpstream.send(ser.describe('P', msg.portal));
             this.queue.push(new Pending(Kind.InjectedDescribe, null, null, portal));
@@ -170,7 +170,7 @@ export class CommandProxy {
       }
       case 'close': {
         const closed =
-          msg.kind === 'S' ? this.prepared.statements.get(msg.target) : this.prepared.portals.get(msg.target);
+          msg.kind === 'S' ? this.prepared.statements.get(msg.target) : this.prepared.portal(msg.target);
         this.toUpstream.forward(frame);
         this.queue.push(new Pending(Kind.Close, null, null, null, msg.kind, msg.target, closed));
         return;
@@ -215,6 +215,7 @@ export class CommandProxy {
       failure = toAgError(e, 'AG_ERR_POLICY_UNAVAILABLE');
     }
     const run = new Run(
+      this.sessionId,
       ++this.seq,
       given === null ? this.ctx.auditText('postgres', text) : auditText,
       cls?.operations ?? [],
@@ -348,22 +349,22 @@ export class CommandProxy {
   ): void {
     switch (head?.kind) {
       case Kind.InjectedDescribe:
-        head.portal!.columns = msg.columns;
+        head.portal!.description = msg;
         this.queue.shift();
         return;
       case Kind.DescribePortal:
-        if (head.portal !== null) head.portal.columns = msg.columns;
+        if (head.portal !== null) head.portal.description = msg;
         this.queue.shift();
         break;
       case Kind.DescribeStatement:
-        if (head.statement !== null) head.statement.columns = msg.columns;
+        if (head.statement !== null) head.statement.description = msg;
         this.queue.shift();
         break;
       case Kind.Query:
       case Kind.Execute: {
         const run = head.run!;
         this.collectMasked(run);
-        run.columns = msg.columns;
+        run.description = msg;
         break;
       }
     }
@@ -373,7 +374,7 @@ export class CommandProxy {
   private maskRow(run: Run, head: Pending, frame: Frame): void {
     try {
       if (run.rowMasker === null) {
-        const cols = run.columns ?? head.portal?.resultColumns() ?? null;
+        const cols = run.columns ?? run.description?.columns ?? head.portal?.resultColumns() ?? null;
         if (cols === null) throw agError('AG_ERR_MASKING_FAILED', 'the result columns are unknown');
         run.columns = cols;
         run.rowMasker = run.masker!.forColumns(resultColumns(cols));
@@ -447,6 +448,7 @@ export class CommandProxy {
     if (rm === null) return;
     run.rowMasker = null;
     run.columns = null;
+    run.description = null;
     if (!rm.active) return;
     const counts = rm.counts();
     let n = 0;
@@ -462,10 +464,11 @@ export class CommandProxy {
 
   private finish(p: Pending): void {
     const run = p.run!;
-    const seconds = (performance.now() - run.t0) / 1000;
+    const ms = performance.now() - run.t0;
     this.collectMasked(run);
-    this.ctx.metrics.command('postgres', run.decision, seconds);
-    this.ctx.audit.command(run.event(this.sessionId, seconds));
+    run.durationUs = Math.round(ms * 1000);
+    this.ctx.metrics.command('postgres', run.decision, ms / 1000);
+    this.ctx.audit.command(run);
   }
 
   // ------------------------------------------------------------------ endings

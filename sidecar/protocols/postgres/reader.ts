@@ -55,7 +55,8 @@ export class Reader {
     if (nul === -1 || nul >= this.end) {
       throw agError('AG_ERR_PROTOCOL_MALFORMED', `${this.what} has an unterminated string`);
     }
-    const s = this.buf.toString('utf8', this.offset, nul);
+    // The unnamed statement and portal: the most common name of all.
+    const s = nul === this.offset ? '' : this.buf.toString('utf8', this.offset, nul);
     this.offset = nul + 1;
     return s;
   }
