@@ -22,19 +22,32 @@ for (let c = 65; c <= 70; c++) CLS[c] = (CLS[c] ?? 0) | HEXL;
 for (let c = 97; c <= 102; c++) CLS[c] = (CLS[c] ?? 0) | HEXL;
 CLS[95] = UNDERSCORE;
 
-/** Class of the character at `i`, 0 past the end or outside ASCII. */
+/**
+ * The code unit at `i`, or 0 (NUL, which no recognizer looks for) before the
+ * start or past the end. Recognizers look around their tokens all the time,
+ * and a charCodeAt out of bounds is not merely NaN: V8 deoptimizes the call
+ * site and recompiles it as a generic call, and every read there gets about
+ * three times slower for the life of the process. So no read in this engine
+ * goes out of bounds; reads a loop bound already keeps inside call
+ * charCodeAt directly.
+ */
+export function codeAt(s: string, i: number): number {
+  return i >= 0 && i < s.length ? s.charCodeAt(i) : 0;
+}
+
+/** Class of the character at `i`, 0 past either end or outside ASCII. */
 export function clsAt(s: string, i: number): number {
-  const c = s.charCodeAt(i); // NaN past the end: NaN < 128 is false
+  const c = codeAt(s, i);
   return c < 128 ? CLS[c]! : 0;
 }
 
 export function isDigitAt(s: string, i: number): boolean {
-  const c = s.charCodeAt(i);
+  const c = codeAt(s, i);
   return c >= 48 && c <= 57;
 }
 
 export function isHexAt(s: string, i: number): boolean {
-  const c = s.charCodeAt(i);
+  const c = codeAt(s, i);
   return c < 128 && (CLS[c]! & (DIGIT | HEXL)) !== 0;
 }
 

@@ -214,7 +214,7 @@ export function base58CheckValid(addr: string): boolean {
   if (bytes[0] !== 0 && bytes[0] !== 5) return false;
   // each leading '1' encodes one leading zero byte, no more and no fewer
   let ones = 0;
-  while (addr.charCodeAt(ones) === 49) ones++;
+  while (ones < addr.length && addr.charCodeAt(ones) === 49) ones++;
   let zeros = 0;
   while (zeros < 25 && bytes[zeros] === 0) zeros++;
   if (ones !== zeros) return false;

@@ -2,6 +2,7 @@
 // them: they let a 9-digit run count as an SSN, a 10-digit run as an NHS
 // number, a digit run as a phone number. Read only for such candidates.
 
+import { codeAt } from './char-class.js';
 import { Ctx } from './entities.js';
 
 const CONTEXT_WINDOW = 40;
@@ -27,47 +28,54 @@ const WORDS: readonly [string, number][] = [
 // Most words near a number are none of these: their first letter and length
 // rule them out before any comparison (this runs for every long digit group).
 const FIRST_LETTERS = WORDS.reduce((a, [w]) => a | (1 << (w.charCodeAt(0) - 97)), 0);
-const BY_LENGTH: string[][] = Array.from({ length: 10 }, () => []);
-for (const [w] of WORDS) BY_LENGTH[w.length]!.push(w);
-const FLAG_OF = new Map<string, number>(WORDS);
+const BY_LENGTH: (readonly [string, number])[][] = Array.from({ length: 10 }, () => []);
+for (const entry of WORDS) BY_LENGTH[entry[0].length]!.push(entry);
 
-/** The lower-cased ASCII letter at `k`, or 0. */
-function lowerAt(s: string, k: number): number {
-  const c = s.charCodeAt(k) | 0x20;
-  return c >= 97 && c <= 122 ? c : 0;
-}
+/** ASCII letters lower-cased, digits as DIGIT_MARK, everything else 0: one read per character. */
+const DIGIT_MARK = 1;
+const FOLD = new Uint8Array(128);
+for (let c = 48; c <= 57; c++) FOLD[c] = DIGIT_MARK;
+for (let c = 65; c <= 90; c++) FOLD[c] = c | 0x20;
+for (let c = 97; c <= 122; c++) FOLD[c] = c;
 
 /**
  * Ctx flags for the words in the 40 characters before `i`, back to the last
  * digit at most: a word that stands before another number belongs to that
- * number (`"phone":"+44 20 7946 0958","order":"…"`). Reads the words in place:
- * this runs for many digit groups and must not allocate.
+ * number (`"phone":"+44 20 7946 0958","order":"…"`). Reads the words in place,
+ * each character once (this runs for most long digit groups): no allocation,
+ * and a word is compared only when its length and first letter fit.
  */
 export function textContext(s: string, i: number): number {
   const min = Math.max(0, i - CONTEXT_WINDOW);
   let ctx = 0;
-  let k = i;
-  while (k > min) {
-    const c = s.charCodeAt(k - 1);
-    if (c >= 48 && c <= 57) break;
-    if (lowerAt(s, k - 1) === 0) {
-      k--;
+  let end = -1; // end of the word being read backwards, -1 between words
+  for (let k = Math.min(i, s.length) - 1; k >= min; k--) {
+    const c = s.charCodeAt(k);
+    const f = c < 128 ? FOLD[c]! : 0;
+    if (f > DIGIT_MARK) {
+      if (end < 0) end = k + 1;
       continue;
     }
-    // a word ends at k: find its start
-    const end = k;
-    while (k > min && lowerAt(s, k - 1) !== 0) k--;
-    const len = end - k;
-    if (len >= 3 && len <= 9 && (FIRST_LETTERS & (1 << (lowerAt(s, k) - 97))) !== 0) {
-      const words = BY_LENGTH[len]!;
-      next: for (let w = 0; w < words.length; w++) {
-        const word = words[w]!;
-        for (let q = 0; q < len; q++) if (lowerAt(s, k + q) !== word.charCodeAt(q)) continue next;
-        ctx |= FLAG_OF.get(word)!;
-      }
+    if (end >= 0) {
+      ctx |= contextWord(s, k + 1, end);
+      end = -1;
     }
+    if (f === DIGIT_MARK) return ctx;
   }
-  return ctx;
+  return end >= 0 ? ctx | contextWord(s, min, end) : ctx;
+}
+
+/** The flag of the context word at [start, end), ASCII letters in either case, or 0. */
+function contextWord(s: string, start: number, end: number): number {
+  const len = end - start;
+  if (len < 3 || len > 9 || (FIRST_LETTERS & (1 << (FOLD[s.charCodeAt(start)]! - 97))) === 0) return 0;
+  const words = BY_LENGTH[len]!;
+  next: for (let w = 0; w < words.length; w++) {
+    const word = words[w]![0];
+    for (let q = 0; q < len; q++) if (FOLD[s.charCodeAt(start + q)] !== word.charCodeAt(q)) continue next;
+    return words[w]![1];
+  }
+  return 0;
 }
 
 /** `version 4.2.1.0`, `build 10.0.1.3`, `v1.2.3.4` read as versions, not addresses. */
@@ -76,10 +84,10 @@ export function afterVersionWord(s: string, i: number): boolean {
   // finds, read in place (this runs for every dotted quad); `\s` as JavaScript defines it.
   const lo = Math.max(0, i - 10);
   let k = i;
-  while (k > lo && isJsSpace(s.charCodeAt(k - 1))) k--;
-  if (k > lo && (s.charCodeAt(k - 1) === 58 || s.charCodeAt(k - 1) === 61)) {
+  while (k > lo && isJsSpace(codeAt(s, k - 1))) k--;
+  if (k > lo && (codeAt(s, k - 1) === 58 || codeAt(s, k - 1) === 61)) {
     k--;
-    while (k > lo && isJsSpace(s.charCodeAt(k - 1))) k--;
+    while (k > lo && isJsSpace(codeAt(s, k - 1))) k--;
   }
   if (k === lo) return false;
   if (lowerAsciiAt(s, k - 1) === 118) return true; // v, rev
@@ -102,7 +110,7 @@ function endsWithWord(s: string, lo: number, k: number, word: string): boolean {
 
 /** The character code at `k` with A-Z lower-cased (only they lower-case to what the words hold). */
 function lowerAsciiAt(s: string, k: number): number {
-  const c = s.charCodeAt(k);
+  const c = codeAt(s, k);
   return c >= 65 && c <= 90 ? c | 0x20 : c;
 }
 

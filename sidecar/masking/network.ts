@@ -2,7 +2,19 @@
 // credentials (anchored on '@'), MAC and IPv6 addresses (hex groups and ':').
 // Each returns the end of what it found, or -1.
 
-import { ALNUM, boundaryAfter, CLS, clsAt, DIGIT, HEXL, isHexAt, LOWER, UPPER, WORD } from './char-class.js';
+import {
+  ALNUM,
+  boundaryAfter,
+  CLS,
+  clsAt,
+  codeAt,
+  DIGIT,
+  HEXL,
+  isHexAt,
+  LOWER,
+  UPPER,
+  WORD,
+} from './char-class.js';
 
 const MAX_LOCAL = 64;
 const MAX_DOMAIN = 253;
@@ -66,7 +78,7 @@ function urlEnd(s: string, i: number): number {
   }
   // sentence punctuation right after a URL is not part of it
   while (i > 0) {
-    const c = s.charCodeAt(i - 1);
+    const c = codeAt(s, i - 1);
     if (c === 46 || c === 44 || c === 41 || c === 59) i--;
     else break;
   }
@@ -81,7 +93,7 @@ function isFileExtension(s: string, start: number, end: number): boolean {
   const len = end - start;
   next: for (const ext of NOT_TLDS) {
     if (ext.length !== len) continue;
-    for (let k = 0; k < len; k++) if ((s.charCodeAt(start + k) | 0x20) !== ext.charCodeAt(k)) continue next;
+    for (let k = 0; k < len; k++) if ((codeAt(s, start + k) | 0x20) !== ext.charCodeAt(k)) continue next;
     return true;
   }
   return false;
@@ -103,10 +115,10 @@ function domainEnd(s: string, i: number): number {
       if (c < 128 ? (CLS[c]! & ALNUM) !== 0 || c === 45 : isIntlLetter(c)) j++;
       else break;
     }
-    if (j === start || s.charCodeAt(start) === 45 || s.charCodeAt(j - 1) === 45) return -1;
+    if (j === start || codeAt(s, start) === 45 || codeAt(s, j - 1) === 45) return -1;
     labels++;
     lastLabelStart = start;
-    if (s.charCodeAt(j) === 46 && ((clsAt(s, j + 1) & ALNUM) !== 0 || isIntlLetter(s.charCodeAt(j + 1)))) {
+    if (codeAt(s, j) === 46 && ((clsAt(s, j + 1) & ALNUM) !== 0 || isIntlLetter(codeAt(s, j + 1)))) {
       j++;
       continue;
     }
@@ -131,13 +143,13 @@ export function urlWithCredentials(s: string, at: number, floor: number, out: In
   // walk back over userinfo to '://'
   const min = Math.max(floor, at - MAX_USERINFO);
   let j = at - 1;
-  while (j >= min && isUserinfoChar(s.charCodeAt(j))) j--;
+  while (j >= min && isUserinfoChar(codeAt(s, j))) j--;
   // j is at the char before userinfo; need "://" ending at j
-  if (j < 2 || s.charCodeAt(j) !== 47 || s.charCodeAt(j - 1) !== 47 || s.charCodeAt(j - 2) !== 58) return -1;
+  if (j < 2 || codeAt(s, j) !== 47 || codeAt(s, j - 1) !== 47 || codeAt(s, j - 2) !== 58) return -1;
   let k = j - 3; // last char of the scheme
   const schemeEnd = k + 1;
   while (k >= floor) {
-    const c = s.charCodeAt(k);
+    const c = codeAt(s, k);
     if (c < 128 && ((CLS[c]! & ALNUM) !== 0 || c === 43 || c === 45 || c === 46)) k--;
     else break;
   }
@@ -151,10 +163,10 @@ export function urlWithCredentials(s: string, at: number, floor: number, out: In
 
 /** A host after '@' in a URL: a name, an IPv4 address or a bracketed IPv6 address. */
 function domainOrHostEnd(s: string, i: number): number {
-  if (s.charCodeAt(i) === 91) return s.indexOf(']', i) > i ? i + 1 : -1;
+  if (codeAt(s, i) === 91) return s.indexOf(']', i) > i ? i + 1 : -1;
   const e = i;
   let j = e;
-  while ((clsAt(s, j) & ALNUM) !== 0 || s.charCodeAt(j) === 45 || s.charCodeAt(j) === 46) j++;
+  while ((clsAt(s, j) & ALNUM) !== 0 || codeAt(s, j) === 45 || codeAt(s, j) === 46) j++;
   return j > e ? j : -1;
 }
 
@@ -165,11 +177,11 @@ function domainOrHostEnd(s: string, i: number): number {
 export function email(s: string, at: number, floor: number, out: Int32Array, atWidth = 1): number {
   const min = Math.max(floor, at - MAX_LOCAL);
   let j = at - 1;
-  while (j >= min && isLocalChar(s.charCodeAt(j))) j--;
+  while (j >= min && isLocalChar(codeAt(s, j))) j--;
   let start = j + 1;
   // a local part starts with neither '.' nor a quote (o'brien@ is an address, 'ana@ is a quoted one)
-  while (start < at && (s.charCodeAt(start) === 46 || s.charCodeAt(start) === 39)) start++;
-  if (start === at || s.charCodeAt(at - 1) === 46) return -1;
+  while (start < at && (codeAt(s, start) === 46 || codeAt(s, start) === 39)) start++;
+  if (start === at || codeAt(s, at - 1) === 46) return -1;
   const end = domainEnd(s, at + atWidth);
   if (end < 0) return -1;
   out[0] = start;
@@ -182,18 +194,18 @@ export function email(s: string, at: number, floor: number, out: Int32Array, atW
  */
 export function mac(s: string, i: number): number {
   if (isHexAt(s, i) && isHexAt(s, i + 1)) {
-    const sep = s.charCodeAt(i + 2);
+    const sep = codeAt(s, i + 2);
     if (sep === 58 || sep === 45) {
       let j = i;
       for (let g = 0; g < 6; g++) {
         if (!isHexAt(s, j) || !isHexAt(s, j + 1)) return -1;
         j += 2;
         if (g < 5) {
-          if (s.charCodeAt(j) !== sep) return -1;
+          if (codeAt(s, j) !== sep) return -1;
           j++;
         }
       }
-      return boundaryAfter(s, j) && s.charCodeAt(j) !== sep ? j : -1;
+      return boundaryAfter(s, j) && codeAt(s, j) !== sep ? j : -1;
     }
   }
   // 0011.2233.4455
@@ -202,14 +214,14 @@ export function mac(s: string, i: number): number {
     for (let k = 0; k < 4; k++) if (!isHexAt(s, j + k)) return -1;
     j += 4;
     if (g < 2) {
-      if (s.charCodeAt(j) !== 46) return -1;
+      if (codeAt(s, j) !== 46) return -1;
       j++;
     }
   }
   // require a letter somewhere: 1234.5678.9012 is a number, not a MAC
   let letters = false;
   for (let k = i; k < j; k++) if ((clsAt(s, k) & HEXL) !== 0) letters = true;
-  return letters && boundaryAfter(s, j) && s.charCodeAt(j) !== 46 ? j : -1;
+  return letters && boundaryAfter(s, j) && codeAt(s, j) !== 46 ? j : -1;
 }
 
 /**
@@ -222,7 +234,7 @@ export function ipv6(s: string, i: number): number {
   let compressed = false;
   let colons = 0;
   for (;;) {
-    if (s.charCodeAt(j) === 58 && s.charCodeAt(j + 1) === 58) {
+    if (codeAt(s, j) === 58 && codeAt(s, j + 1) === 58) {
       if (compressed) return -1;
       compressed = true;
       colons += 2;
@@ -238,7 +250,7 @@ export function ipv6(s: string, i: number): number {
     }
     if (glen > 4) return -1;
     // an embedded IPv4 tail: ::ffff:192.0.2.1
-    if (s.charCodeAt(j) === 46 && (groups >= 1 || compressed)) {
+    if (codeAt(s, j) === 46 && (groups >= 1 || compressed)) {
       const v4 = ipv4Tail(s, gs);
       if (v4 < 0) return -1;
       groups += 2;
@@ -247,8 +259,8 @@ export function ipv6(s: string, i: number): number {
     }
     groups++;
     if (groups > 8) return -1;
-    if (s.charCodeAt(j) === 58) {
-      if (s.charCodeAt(j + 1) === 58) continue;
+    if (codeAt(s, j) === 58) {
+      if (codeAt(s, j + 1) === 58) continue;
       if (isHexAt(s, j + 1)) {
         colons++;
         j++;
@@ -259,7 +271,7 @@ export function ipv6(s: string, i: number): number {
   }
   if (colons < 2) return -1;
   if (compressed ? groups > 7 || groups === 0 : groups !== 8) return -1;
-  if ((clsAt(s, j) & WORD) !== 0 || s.charCodeAt(j) === 58) return -1;
+  if ((clsAt(s, j) & WORD) !== 0 || codeAt(s, j) === 58) return -1;
   return j;
 }
 
@@ -269,15 +281,15 @@ export function ipv4Tail(s: string, i: number): number {
   for (let p = 0; p < 4; p++) {
     const ps = j;
     let v = 0;
-    while (j - ps < 4 && (clsAt(s, j) & DIGIT) !== 0) v = v * 10 + s.charCodeAt(j++) - 48;
+    while (j - ps < 4 && (clsAt(s, j) & DIGIT) !== 0) v = v * 10 + codeAt(s, j++) - 48;
     const len = j - ps;
     if (len === 0 || len > 3 || v > 255) return -1;
     if (p < 3) {
-      if (s.charCodeAt(j) !== 46) return -1;
+      if (codeAt(s, j) !== 46) return -1;
       j++;
     }
   }
   if ((clsAt(s, j) & WORD) !== 0) return -1;
-  if (s.charCodeAt(j) === 46 && (clsAt(s, j + 1) & DIGIT) !== 0) return -1;
+  if (codeAt(s, j) === 46 && (clsAt(s, j + 1) & DIGIT) !== 0) return -1;
   return j;
 }

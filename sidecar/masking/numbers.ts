@@ -4,7 +4,7 @@
 // ranges and checksums. Bare digit runs that carry no checksum (a 9-digit SSN,
 // a 10-digit phone) count only with a context word, as in Presidio.
 
-import { clsAt, DIGIT, isDigitAt, runEnd, WORD } from './char-class.js';
+import { clsAt, codeAt, DIGIT, isDigitAt, runEnd, WORD } from './char-class.js';
 import { creditCard, nhs, ssn } from './checksums.js';
 import { textContext } from './context.js';
 import { Ctx, E } from './entities.js';
@@ -35,7 +35,7 @@ function collect(s: string, groups: number): number {
   for (let g = 0; g < groups; g++) {
     const at = gStart[g]!;
     const len = gLen[g]!;
-    for (let k = 0; k < len && n < digits.length; k++) digits[n++] = s.charCodeAt(at + k) - 48;
+    for (let k = 0; k < len && n < digits.length; k++) digits[n++] = codeAt(s, at + k) - 48;
   }
   return n;
 }
@@ -55,7 +55,7 @@ function cardShape(groups: number): boolean {
 
 /** NANP: area and exchange codes start with 2-9. */
 function nanpAt(s: string, areaStart: number, exchStart: number): boolean {
-  return s.charCodeAt(areaStart) >= 50 && s.charCodeAt(exchStart) >= 50;
+  return codeAt(s, areaStart) >= 50 && codeAt(s, exchStart) >= 50;
 }
 
 /**
@@ -78,7 +78,7 @@ export function digitGroups(s: string, i: number, enabled: number, ctx: Ctx, m: 
     groups++;
     j = e;
     if (groups === MAX_GROUPS) break;
-    const c = s.charCodeAt(j);
+    const c = codeAt(s, j);
     if ((c === SPACE || c === DASH || c === DOT || c === SLASH) && isDigitAt(s, j + 1)) {
       if (sep === 0) sep = c;
       else if (sep !== c) mixed = true;
@@ -89,7 +89,7 @@ export function digitGroups(s: string, i: number, enabled: number, ctx: Ctx, m: 
   }
   // trim trailing groups until the sequence ends at a boundary: "4111 1111 1111 1111abc" never counts
   // glued to a word, no number counts ("4111 1111 1111 1111abc"), but a phone extension may follow: 415-555-2671x123
-  if ((clsAt(s, j) & WORD) !== 0 && !(s.charCodeAt(j) === 120 && isDigitAt(s, j + 1) && groups > 1)) {
+  if ((clsAt(s, j) & WORD) !== 0 && !(codeAt(s, j) === 120 && isDigitAt(s, j + 1) && groups > 1)) {
     resume.at = j;
     return -1;
   }
@@ -108,7 +108,7 @@ export function digitGroups(s: string, i: number, enabled: number, ctx: Ctx, m: 
   if (total > 19) return -1;
   // a slash joins only the area code of a German-style number (030/12345678)
   if (sep === SLASH) {
-    const ok = groups === 2 && s.charCodeAt(i) === 48 && enabled & (1 << E.PHONE_NUMBER) && total <= 12;
+    const ok = groups === 2 && codeAt(s, i) === 48 && enabled & (1 << E.PHONE_NUMBER) && total <= 12;
     return ok ? found(m, E.PHONE_NUMBER, i, j) : -1;
   }
 
@@ -144,15 +144,15 @@ function phoneShape(s: string, groups: number, sep: number, total: number, ctx: 
   // 415-555-2671, 415.555.2671, 415 555 2671
   if (total === 10 && shape(groups, 3, 3, 4)) return nanpAt(s, gStart[0]!, gStart[1]!);
   // 1-415-555-2671
-  if (total === 11 && groups === 4 && gLen[0] === 1 && s.charCodeAt(gStart[0]!) === 49) {
+  if (total === 11 && groups === 4 && gLen[0] === 1 && codeAt(s, gStart[0]!) === 49) {
     return gLen[1] === 3 && gLen[2] === 3 && gLen[3] === 4 && nanpAt(s, gStart[1]!, gStart[2]!);
   }
   if (sep === DOT) return false;
   for (let g = 0; g < groups; g++) if (gLen[g]! < 2) return false;
-  const d0 = s.charCodeAt(gStart[0]!);
+  const d0 = codeAt(s, gStart[0]!);
   // Indian mobiles: 98765 43210
   if (groups === 2 && gLen[0] === 5 && gLen[1] === 5 && sep === SPACE) return d0 >= 54;
-  const d1 = s.charCodeAt(gStart[0]! + 1);
+  const d1 = codeAt(s, gStart[0]! + 1);
   if (d0 !== 48) return false;
   // 0044 20 7946 0958: international with the 00 prefix
   if (d1 === 48) return total >= 11 && total <= 17 && gLen[0]! >= 3;
@@ -163,7 +163,7 @@ function phoneShape(s: string, groups: number, sep: number, total: number, ctx: 
 /** 415 555-2671: the one mixed-separator form common enough to accept. */
 function nanpMixed(s: string, i: number, groups: number, end: number, enabled: number, m: Matches): number {
   if (!(enabled & (1 << E.PHONE_NUMBER))) return -1;
-  if (!shape(groups, 3, 3, 4) || s.charCodeAt(gStart[2]! - 1) !== DASH) return -1;
+  if (!shape(groups, 3, 3, 4) || codeAt(s, gStart[2]! - 1) !== DASH) return -1;
   return nanpAt(s, gStart[0]!, gStart[1]!) ? found(m, E.PHONE_NUMBER, i, end) : -1;
 }
 
@@ -183,11 +183,11 @@ export function plusPhone(s: string, i: number, m: Matches): number {
 /** `(415) 555-2671`, `(020) 7946 0958`: a parenthesised area code first. */
 export function parenPhone(s: string, i: number, m: Matches): number {
   // (+44) 20 7946 0958: a country code in parentheses
-  if (s.charCodeAt(i + 1) === 43) {
+  if (codeAt(s, i + 1) === 43) {
     const close = runEnd(s, i + 2, DIGIT);
-    if (close === i + 2 || close - i - 2 > 3 || s.charCodeAt(close) !== 41) return -1;
+    if (close === i + 2 || close - i - 2 > 3 || codeAt(s, close) !== 41) return -1;
     let j = close + 1;
-    if (s.charCodeAt(j) === 32 || s.charCodeAt(j) === 45) j++;
+    if (codeAt(s, j) === 32 || codeAt(s, j) === 45) j++;
     const rest = phoneTail(s, j);
     if (rest < 0) return -1;
     const digits = (rest % 256) + close - i - 2;
@@ -211,7 +211,7 @@ function phoneTail(s: string, i: number): number {
   let groups = 0;
   for (;;) {
     let paren = false;
-    if (s.charCodeAt(j) === 40) {
+    if (codeAt(s, j) === 40) {
       paren = true;
       j++;
     }
@@ -221,13 +221,13 @@ function phoneTail(s: string, i: number): number {
     groups++;
     j = e;
     if (paren) {
-      if (s.charCodeAt(j) !== 41) return -1;
+      if (codeAt(s, j) !== 41) return -1;
       j++;
     }
     if (groups > 8 || digits > 16) return -1;
-    const c = s.charCodeAt(j);
+    const c = codeAt(s, j);
     if ((c === 40 && isDigitAt(s, j + 1)) || (paren && isDigitAt(s, j))) continue;
-    if ((c === SPACE || c === DASH || c === DOT) && (isDigitAt(s, j + 1) || s.charCodeAt(j + 1) === 40)) {
+    if ((c === SPACE || c === DASH || c === DOT) && (isDigitAt(s, j + 1) || codeAt(s, j + 1) === 40)) {
       j++;
       continue;
     }

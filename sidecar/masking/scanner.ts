@@ -4,7 +4,7 @@
 // characters fit; a word no recognizer claims is skipped whole. Findings go
 // into a reused Matches buffer, in order and never overlapping.
 
-import { ALNUM, CLS, clsAt, DIGIT, HEXL, runEnd, WORD } from './char-class.js';
+import { ALNUM, CLS, clsAt, codeAt, DIGIT, HEXL, runEnd, WORD } from './char-class.js';
 import { afterVersionWord } from './context.js';
 import { E } from './entities.js';
 import type { Matches } from './matches.js';
@@ -44,14 +44,18 @@ export function scan(s: string, enabled: number, ctx: number, m: Matches): void 
       // The word's end first: most words are plain words, and a look at their
       // first two characters, length and next character rules them out here.
       let we = i + 1;
+      let seen = k; // the classes in the word: a word without digits is no IBAN, NINO or bc1 address
       while (we < n) {
         const d = s.charCodeAt(we);
-        if (d >= 128 || (CLS[d]! & ALNUM) === 0) break;
+        if (d >= 128) break;
+        const dk = CLS[d]!;
+        if ((dk & ALNUM) === 0) break;
+        seen |= dk;
         we++;
       }
-      if ((k & DIGIT) !== 0 ? digitCandidate(s, i, we, enabled) : letterCandidate(s, i, c, we, lw)) {
+      if ((k & DIGIT) !== 0 ? digitCandidate(s, i, we, enabled) : letterCandidate(s, i, c, we, seen, lw)) {
         resume.at = -1;
-        const r = token(s, i, c, k, enabled, ctx, m);
+        const r = token(s, i, we, c, k, enabled, ctx, m);
         if (r >= 0) {
           i = r;
           continue;
@@ -73,7 +77,7 @@ export function scan(s: string, enabled: number, ctx: number, m: Matches): void 
         r = atSign(s, i, enabled, m);
         break;
       case 37: // %40, a URL-encoded '@' (query strings in access logs)
-        if (enabled & bit(E.EMAIL_ADDRESS) && s.charCodeAt(i + 1) === 52 && s.charCodeAt(i + 2) === 48) {
+        if (enabled & bit(E.EMAIL_ADDRESS) && codeAt(s, i + 1) === 52 && codeAt(s, i + 2) === 48) {
           r = email(s, i, m.lastEnd, out, 3);
           if (r >= 0) m.push(E.EMAIL_ADDRESS, out[0]!, r);
         }
@@ -90,20 +94,20 @@ export function scan(s: string, enabled: number, ctx: number, m: Matches): void 
       case 40: // (
         if (
           enabled & bit(E.PHONE_NUMBER) &&
-          ((clsAt(s, i + 1) & DIGIT) !== 0 || s.charCodeAt(i + 1) === 43) &&
+          ((clsAt(s, i + 1) & DIGIT) !== 0 || codeAt(s, i + 1) === 43) &&
           (clsAt(s, i - 1) & WORD) === 0
         ) {
           r = parenPhone(s, i, m);
         }
         break;
       case 45: // -
-        if (enabled & bit(E.PRIVATE_KEY) && s.charCodeAt(i + 1) === 45) {
+        if (enabled & bit(E.PRIVATE_KEY) && codeAt(s, i + 1) === 45) {
           r = privateKey(s, i);
           if (r >= 0) m.push(E.PRIVATE_KEY, i, r);
         }
         break;
       case 58: // :  (an IPv6 address written from '::')
-        if (enabled & bit(E.IP_ADDRESS) && s.charCodeAt(i + 1) === 58 && s.charCodeAt(i - 1) !== 58) {
+        if (enabled & bit(E.IP_ADDRESS) && codeAt(s, i + 1) === 58 && codeAt(s, i - 1) !== 58) {
           if ((clsAt(s, i - 1) & WORD) === 0) r = pushIf(m, E.IP_ADDRESS, i, ipv6(s, i));
         }
         break;
@@ -141,9 +145,9 @@ function hexNet(s: string, i: number, enabled: number, m: Matches): number {
   const hexEnd = runEnd(s, i, DIGIT | HEXL);
   const len = hexEnd - i;
   if (len === 0 || len > 4) return -1;
-  const next = s.charCodeAt(hexEnd);
+  const next = codeAt(s, hexEnd);
   if (next !== 58 && next !== 45 && next !== 46) return -1;
-  if (s.charCodeAt(i - 1) === 58) return -1; // the tail of a longer colon run
+  if (codeAt(s, i - 1) === 58) return -1; // the tail of a longer colon run
   if (next === 58 && !colonShape(s, hexEnd)) return -1;
   if (enabled & bit(E.MAC_ADDRESS) && (len === 2 || (len === 4 && next === 46))) {
     const end = pushIf(m, E.MAC_ADDRESS, i, mac(s, i));
@@ -162,23 +166,32 @@ function colonShape(s: string, j: number): boolean {
   const limit = Math.min(s.length, j + 40);
   let colons = 0;
   for (; j < limit; j++) {
-    const c = s.charCodeAt(j);
+    const c = codeAt(s, j);
     if (c === 58) {
-      if (s.charCodeAt(j + 1) === 58) return true;
+      if (codeAt(s, j + 1) === 58) return true;
       colons++;
     } else if (c >= 128 || (CLS[c]! & (DIGIT | HEXL)) === 0) break;
   }
   return colons >= 5;
 }
 
-function token(s: string, i: number, c: number, k: number, enabled: number, ctx: number, m: Matches): number {
+/** A token at `i`, whose run of letters and digits ends at `wordEnd`. */
+function token(
+  s: string,
+  i: number,
+  wordEnd: number,
+  c: number,
+  k: number,
+  enabled: number,
+  ctx: number,
+  m: Matches,
+): number {
   if ((k & DIGIT) !== 0) {
     // the digits after a decimal point, or a thousands group (1,234,567), are no token of their own;
     // after any other comma (a CSV field) they are
-    const p = s.charCodeAt(i - 1);
+    const p = codeAt(s, i - 1);
     const digitEnd = runEnd(s, i, DIGIT);
     if ((p === 46 || (p === 44 && digitEnd - i === 3)) && (clsAt(s, i - 2) & DIGIT) !== 0) return -1;
-    const wordEnd = runEnd(s, digitEnd, ALNUM);
     if (wordEnd > digitEnd) {
       // letters in the word: a bitcoin address or hex
       if (enabled & bit(E.CRYPTO) && (c === 49 || c === 51)) {
@@ -187,7 +200,7 @@ function token(s: string, i: number, c: number, k: number, enabled: number, ctx:
       }
       return enabled & NET ? hexNet(s, i, enabled, m) : -1;
     }
-    const next = s.charCodeAt(digitEnd);
+    const next = codeAt(s, digitEnd);
     if (enabled & NET && (next === 58 || (next === 45 && digitEnd - i === 2) || next === 46)) {
       const r = hexNet(s, i, enabled, m);
       if (r >= 0) return r;
@@ -204,17 +217,15 @@ function token(s: string, i: number, c: number, k: number, enabled: number, ctx:
   const lw = LETTER_START[c]! & letterMask(enabled);
   const ibanish = (clsAt(s, i + 2) & DIGIT) !== 0;
   if (lw === 0 && !ibanish) return -1; // most words: nothing can start here
-  const wordEnd = runEnd(s, i, ALNUM);
   let r = -1;
   if (ibanish && enabled & bit(E.IBAN_CODE)) r = pushIf(m, E.IBAN_CODE, i, iban(s, i));
-  if (r < 0 && lw & LW_NINO && (ibanish || s.charCodeAt(i + 2) === 32))
-    r = pushIf(m, E.UK_NINO, i, nino(s, i));
+  if (r < 0 && lw & LW_NINO && (ibanish || codeAt(s, i + 2) === 32)) r = pushIf(m, E.UK_NINO, i, nino(s, i));
   if (r < 0 && lw & LW_AWS && wordEnd - i === 20) r = pushIf(m, E.AWS_ACCESS_KEY, i, awsKey(s, i, wordEnd));
   if (r < 0 && lw & LW_BC1 && (s.startsWith('bc1', i) || s.startsWith('BC1', i))) {
     r = pushIf(m, E.CRYPTO, i, bech32Address(s, i, wordEnd));
   }
   if (r < 0 && lw & LW_JWT && s.startsWith('eyJ', i)) r = pushIf(m, E.JWT, i, jwt(s, i));
-  if (r < 0 && lw & LW_GH && (s.charCodeAt(i + 1) === 104 || s.startsWith('github_pat_', i))) {
+  if (r < 0 && lw & LW_GH && (codeAt(s, i + 1) === 104 || s.startsWith('github_pat_', i))) {
     r = pushIf(m, E.GITHUB_TOKEN, i, githubToken(s, i));
   }
   if (r < 0 && lw & LW_SLACK) r = pushIf(m, E.SLACK_TOKEN, i, slackToken(s, i));
@@ -288,28 +299,39 @@ const NUMERIC =
 function digitCandidate(s: string, i: number, we: number, enabled: number): boolean {
   if ((enabled & NUMERIC) === 0) return false;
   if (we - i >= 7) return true;
-  const next = s.charCodeAt(we);
+  const next = codeAt(s, we);
   if (next === 32 || next === 45 || next === 46 || next === 47 || next === 58) {
-    const after = s.charCodeAt(we + 1);
+    const after = codeAt(s, we + 1);
     return after < 128 && (CLS[after]! & (DIGIT | HEXL)) !== 0;
   }
   return false;
 }
 
-/** Could a word starting with letter `c` at `i` (ending at `we`) be anything? */
-function letterCandidate(s: string, i: number, c: number, we: number, lw: number): boolean {
-  if ((clsAt(s, i + 2) & DIGIT) !== 0) return true; // IBAN, NINO
+/**
+ * Could a word starting with letter `c` at `i` (ending at `we`, holding the
+ * character classes `seen`) be anything? Length and classes first: they cost
+ * no read, and most words fail on them.
+ */
+function letterCandidate(s: string, i: number, c: number, we: number, seen: number, lw: number): boolean {
+  const len = we - i;
+  // IBAN, NINO: a digit third (in a word of three or more, only if the word has digits)
+  if (((seen & DIGIT) !== 0 || len <= 2) && (clsAt(s, i + 2) & DIGIT) !== 0) return true;
   const f = LETTER_START[c]! & lw;
   if (f === 0) return false;
+  if (len === 1) {
+    const next = codeAt(s, we);
+    if (f & LW_NINO && next < 91 && codeAt(s, i + 2) === 32) return true; // the NINO check below, for "A- "
+    return (f & LW_HEX) !== 0 && (next === 58 || next === 45 || next === 46);
+  }
   const c1 = s.charCodeAt(i + 1);
-  const next = s.charCodeAt(we);
-  if (f & LW_NINO && c1 < 91 && s.charCodeAt(i + 2) === 32) return true; // AB 12 34 56 C
-  if (f & LW_AWS && we - i === 20) return true;
-  if (f & LW_BC1 && (c1 === 99 || c1 === 67)) return true;
+  const next = codeAt(s, we);
+  if (f & LW_NINO && len === 2 && c1 < 91 && next === 32) return true; // AB 12 34 56 C
+  if (f & LW_AWS && len === 20) return true;
+  if (f & LW_BC1 && (seen & DIGIT) !== 0 && (c1 === 99 || c1 === 67)) return true;
   if (f & LW_JWT && c1 === 121) return true;
-  if (f & LW_GH && (c1 === 104 || c1 === 105)) return true;
-  if (f & LW_SLACK && (c1 === 111 || c1 === 97)) return true;
-  if (f & LW_HEX && we - i <= 4 && (next === 58 || next === 45 || next === 46)) return true;
+  if (f & LW_GH && (c1 === 104 || c1 === 105) && (len === 3 || len === 6) && next === 95) return true;
+  if (f & LW_SLACK && (c1 === 111 || c1 === 97) && len === 4 && next === 45) return true;
+  if (f & LW_HEX && len <= 4 && (next === 58 || next === 45 || next === 46)) return true;
   if (f & LW_KEY && keyPrefix(c | 0x20, c1 | 0x20) && (next === 95 || assignmentFollows(s, we))) return true;
   return false;
 }
@@ -334,8 +356,8 @@ function keyPrefix(l0: number, l1: number): boolean {
 
 /** `key=`, `key:`, `"key": ` — checked before the key is read, so ordinary words cost nothing. */
 function assignmentFollows(s: string, j: number): boolean {
-  let c = s.charCodeAt(j);
-  if (c === 34 || c === 39) c = s.charCodeAt(++j);
-  while (c === 32) c = s.charCodeAt(++j);
+  let c = codeAt(s, j);
+  if (c === 34 || c === 39) c = codeAt(s, ++j);
+  while (c === 32) c = codeAt(s, ++j);
   return c === 58 || c === 61;
 }

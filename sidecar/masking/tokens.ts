@@ -4,7 +4,7 @@
 // the end of what it found, or -1; they run only where the scanner saw the
 // right first characters.
 
-import { ALNUM, boundaryAfter, clsAt, DIGIT, LOWER, runEnd, UPPER, WORD } from './char-class.js';
+import { ALNUM, boundaryAfter, clsAt, codeAt, DIGIT, LOWER, runEnd, UPPER, WORD } from './char-class.js';
 import { base58CheckValid, bech32Valid, ibanLengthAt, ibanValid, isBase58Char } from './checksums.js';
 
 const LETTER = UPPER | LOWER;
@@ -29,7 +29,7 @@ export function iban(s: string, i: number): number {
     if ((k & IBAN_CHAR) !== 0) {
       got++;
       j++;
-    } else if (s.charCodeAt(j) === 32 && got % 4 === 0 && (clsAt(s, j + 1) & IBAN_CHAR) !== 0) {
+    } else if (codeAt(s, j) === 32 && got % 4 === 0 && (clsAt(s, j + 1) & IBAN_CHAR) !== 0) {
       spaced = true;
       j++;
     } else break;
@@ -56,20 +56,20 @@ function letterTable(letters: string): Uint8Array {
 
 /** UK National Insurance number: `AB123456C` or `AB 12 34 56 C`. */
 export function nino(s: string, i: number): number {
-  const c0 = s.charCodeAt(i);
-  const c1 = s.charCodeAt(i + 1); // NaN past the end: NaN < 128 is false
+  const c0 = codeAt(s, i);
+  const c1 = codeAt(s, i + 1); // 0 past the end: in neither table
   if (!(c0 < 128 && NINO_FIRST[c0] === 1 && c1 < 128 && NINO_SECOND[c1] === 1)) return -1;
   if (NINO_BAD_PREFIX.includes(c0 * 256 + c1)) return -1;
   let j = i + 2;
-  const spaced = s.charCodeAt(j) === 32;
+  const spaced = codeAt(s, j) === 32;
   if (spaced) j++;
   for (let p = 0; p < 3; p++) {
     if ((clsAt(s, j) & DIGIT) === 0 || (clsAt(s, j + 1) & DIGIT) === 0) return -1;
     j += 2;
-    if (spaced && s.charCodeAt(j) === 32) j++;
+    if (spaced && codeAt(s, j) === 32) j++;
   }
-  const suffix = s.charCodeAt(j);
-  if (!(suffix >= 65 && suffix <= 68)) return -1; // A-D (NaN past the end fails too)
+  const suffix = codeAt(s, j);
+  if (!(suffix >= 65 && suffix <= 68)) return -1; // A-D (0 past the end fails too)
   j++;
   return boundaryAfter(s, j) ? j : -1;
 }
@@ -99,8 +99,8 @@ export function awsKey(s: string, i: number, end: number): number {
 
 /** GitHub tokens: `ghp_`/`gho_`/`ghu_`/`ghs_`/`ghr_` + 36, or `github_pat_` + 82. */
 export function githubToken(s: string, i: number): number {
-  const c2 = s.charCodeAt(i + 2);
-  if (s.charCodeAt(i + 3) === 95 && (c2 === 112 || c2 === 111 || c2 === 117 || c2 === 115 || c2 === 114)) {
+  const c2 = codeAt(s, i + 2);
+  if (codeAt(s, i + 3) === 95 && (c2 === 112 || c2 === 111 || c2 === 117 || c2 === 115 || c2 === 114)) {
     const end = runEnd(s, i + 4, ALNUM);
     return end - i - 4 >= 36 && end - i - 4 <= 255 && boundaryAfter(s, end) ? end : -1;
   }
@@ -115,16 +115,16 @@ export function githubToken(s: string, i: number): number {
 export function slackToken(s: string, i: number): number {
   let j: number;
   if (s.startsWith('xox', i)) {
-    const c = s.charCodeAt(i + 3);
+    const c = codeAt(s, i + 3);
     if (c !== 98 && c !== 112 && c !== 97 && c !== 111 && c !== 114 && c !== 115) return -1;
-    if (s.charCodeAt(i + 4) !== 45) return -1;
+    if (codeAt(s, i + 4) !== 45) return -1;
     j = i + 5;
   } else if (s.startsWith('xapp-', i)) j = i + 5;
   else return -1;
   let end = j;
   for (;;) {
     end = runEnd(s, end, ALNUM);
-    if (s.charCodeAt(end) === 45 && (clsAt(s, end + 1) & ALNUM) !== 0) end++;
+    if (codeAt(s, end) === 45 && (clsAt(s, end + 1) & ALNUM) !== 0) end++;
     else break;
   }
   return end - j >= 10 && boundaryAfter(s, end) ? end : -1;
@@ -143,11 +143,11 @@ function base64urlEnd(s: string, i: number): number {
 /** JWT (JWS compact form): three base64url segments whose header decodes to JSON naming `alg`. */
 export function jwt(s: string, i: number): number {
   const h = base64urlEnd(s, i);
-  if (h - i < 10 || s.charCodeAt(h) !== 46) return -1;
+  if (h - i < 10 || codeAt(s, h) !== 46) return -1;
   const p = base64urlEnd(s, h + 1);
-  if (p - h - 1 < 2 || s.charCodeAt(p) !== 46) return -1;
+  if (p - h - 1 < 2 || codeAt(s, p) !== 46) return -1;
   const end = base64urlEnd(s, p + 1);
-  if (s.charCodeAt(end) === 46) return -1; // a fourth segment: JWE or something else
+  if (codeAt(s, end) === 46) return -1; // a fourth segment: JWE or something else
   const header = Buffer.from(s.slice(i, h), 'base64url').toString('latin1');
   return header.includes('"alg"') ? end : -1;
 }
@@ -221,23 +221,23 @@ export function secretAssignment(s: string, i: number, wordEnd: number, out: Int
   if (len < 3 || len > 21) return -1;
   if (!SECRET_KEYS.has(s.slice(i, wordEnd).toLowerCase())) return -1;
   let j = wordEnd;
-  const q0 = s.charCodeAt(j);
+  const q0 = codeAt(s, j);
   if (q0 === 34 || q0 === 39) j++;
-  while (s.charCodeAt(j) === 32) j++;
-  const op = s.charCodeAt(j);
+  while (codeAt(s, j) === 32) j++;
+  const op = codeAt(s, j);
   if (op !== 58 && op !== 61) return -1;
   j++;
-  if (s.charCodeAt(j) === 61) return -1; // `secret == x` compares, it does not assign
-  if (s.charCodeAt(j) === 62) j++; // =>
-  while (s.charCodeAt(j) === 32) j++;
+  if (codeAt(s, j) === 61) return -1; // `secret == x` compares, it does not assign
+  if (codeAt(s, j) === 62) j++; // =>
+  while (codeAt(s, j) === 32) j++;
   // `Authorization: Basic …` / `Bearer …`: the credential is the word after the scheme
   if (len === 13 && (s.startsWith('Basic ', j) || s.startsWith('Bearer ', j))) {
     j = s.indexOf(' ', j) + 1;
-    while (s.charCodeAt(j) === 32) j++;
+    while (codeAt(s, j) === 32) j++;
   }
   // a value a specific recognizer knows (a JWT, a GitHub token, …) is left to it
   if (SPECIFIC.test(s.slice(j, j + 12))) return -1;
-  const q = s.charCodeAt(j);
+  const q = codeAt(s, j);
   const n = Math.min(s.length, j + 257);
   let k: number;
   if (q === 34 || q === 39) {
