@@ -363,3 +363,15 @@ describe('remembered decisions', () => {
     }
   });
 });
+
+test('masksQualifiedColumns: only rules naming a real table part need table names', () => {
+  const withRules = (columns: string[], target?: string) =>
+    PolicyEngine.compile([
+      policy('m', { masking: [{ ...(target === undefined ? {} : { target }), columns }] }),
+    ]).forPod(pod);
+  expect(withRules(['users.email']).masksQualifiedColumns('db')).toBe(true);
+  expect(withRules(['public.users.email'], 'db').masksQualifiedColumns('db')).toBe(true);
+  expect(withRules(['public.*.email']).masksQualifiedColumns('db')).toBe(true);
+  expect(withRules(['*.ssn', 'email']).masksQualifiedColumns('db')).toBe(false);
+  expect(withRules(['users.email'], 'other').masksQualifiedColumns('db')).toBe(false);
+});

@@ -38,6 +38,8 @@ export interface PodPolicy {
   target(name: string): Target | undefined;
   decide(command: Command): Decision;
   allowsWorkload(identity: Identity): boolean;
+  /** Whether a masking rule for this target names columns of particular tables (`users.email`). */
+  masksQualifiedColumns(target: string): boolean;
   /** Targets declared differently by two policies (the first, by namespace/name, is kept). */
   readonly conflicts: readonly string[];
 }
@@ -203,6 +205,20 @@ class CompiledPodPolicy implements PodPolicy {
 
   allowsWorkload(identity: Identity): boolean {
     return this.#policies.some((p) => p.workloads && p.admits(identity));
+  }
+
+  masksQualifiedColumns(target: string): boolean {
+    return this.#policies.some((p) =>
+      p.masking.some(
+        (m) =>
+          (m.target === undefined || m.target === target) &&
+          (m.columns ?? []).some((c) => {
+            // `*.ssn` names every table: only a real table part needs names.
+            const dot = c.lastIndexOf('.');
+            return dot > 0 && !/^[*.]+$/.test(c.slice(0, dot));
+          }),
+      ),
+    );
   }
 
   #applicableFor(identity: Identity, target: string): Applicable {

@@ -23,6 +23,8 @@ export interface ResultColumn {
   /** PostgreSQL: the table OID and attribute number, 0 when not a table column. */
   readonly tableOid: number;
   readonly columnIndex: number;
+  /** `schema.table` when known for certain; unknown tables are matched by column name alone. */
+  readonly table?: string | undefined;
   /** True when the value reaches us as UTF-8 text (text format, or a text type in binary). */
   readonly textual: boolean;
 }
@@ -99,6 +101,11 @@ export interface GatewayContext {
    */
   auditGate?(): Promise<void> | null;
   readonly metrics: GatewayMetrics;
+  /**
+   * Whether masking for this target has table-qualified column rules, so the
+   * protocol should learn table names (PostgreSQL gives only OIDs).
+   */
+  needsTableNames?(target: Target): boolean;
 }
 
 /** For contexts whose audit never pushes back. */

@@ -78,6 +78,7 @@ export function createGatewayContext(d: ContextDeps): GatewayContext {
       return policy.decide(command);
     },
     masker: (target, rules) => d.maskers.get(target, rules),
+    needsTableNames: (target: Target) => d.policies.current()?.masksQualifiedColumns(target.name) ?? false,
     credentials: (target: Target) => d.credentials.get(target),
     caCertificate(target: Target): string | undefined {
       const ref = target.tls?.caSecretRef;

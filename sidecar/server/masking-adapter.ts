@@ -49,7 +49,13 @@ export class MaskerCache {
         : {
             forColumns: (cols: readonly ResultColumn[]) =>
               new ProtocolRowMasker(
-                masker.forColumns(cols.map((c) => ({ name: c.name, textual: c.textual }))),
+                masker.forColumns(
+                  cols.map((c) =>
+                    c.table === undefined
+                      ? { name: c.name, textual: c.textual }
+                      : { name: c.name, table: c.table, textual: c.textual },
+                  ),
+                ),
               ),
           };
     perTarget.set(target.name, result);

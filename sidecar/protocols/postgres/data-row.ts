@@ -10,9 +10,13 @@ import type { Column } from './messages.js';
 import { Reader } from './reader.js';
 import { dataRow } from './serializer.js';
 
-export function resultColumns(cols: readonly Column[]): ResultColumn[] {
+export function resultColumns(
+  cols: readonly Column[],
+  tableNames: ReadonlyMap<number, string> | null = null,
+): ResultColumn[] {
   return cols.map((c) => ({
     name: c.name,
+    table: c.tableOid === 0 ? undefined : tableNames?.get(c.tableOid),
     typeOid: c.typeOid,
     tableOid: c.tableOid,
     columnIndex: c.columnIndex,

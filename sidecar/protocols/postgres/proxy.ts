@@ -12,6 +12,7 @@ import { type Classification, classification, unknownStatement } from '../../pol
 import type { Decision } from '../../policy/decision.js';
 import type { ClassifyOptions, GatewayContext } from '../gateway-context.js';
 import { refusal } from '../refusal.js';
+import { keepsTableNames } from './catalog.js';
 import { BackendCode, ErrorField, FrontendCode, TxStatus } from './codes.js';
 import { maskDataRow, resultColumns } from './data-row.js';
 import type { PgLimits } from './limits.js';
@@ -59,6 +60,8 @@ export interface ProxyDeps {
   /** The status of the upstream's first ReadyForQuery. */
   readonly txStatus: number;
   readonly standardConformingStrings: boolean;
+  /** Table OID -> `schema.table`, read at session start when masking has table-qualified rules (catalog.ts). */
+  readonly tableNames?: ReadonlyMap<number, string> | null;
 }
 
 export class CommandProxy {
@@ -79,6 +82,8 @@ export class CommandProxy {
   private classifyOptions: ClassifyOptions;
   /** Commands run so far. */
   seq = 0;
+  /** See ProxyDeps.tableNames; dropped (every column unnamed) once a command may have changed tables. */
+  private tableNames: ReadonlyMap<number, string> | null;
 
   constructor(d: ProxyDeps) {
     this.ctx = d.ctx;
@@ -92,6 +97,7 @@ export class CommandProxy {
     this.txStatus = d.txStatus;
     this.classifyOptions = { standardConformingStrings: d.standardConformingStrings };
     this.prepared = new PreparedState(d.limits.maxStatements, d.limits.maxPortals);
+    this.tableNames = d.tableNames ?? null;
   }
 
   /** Answers still owed by the upstream. */
@@ -214,6 +220,7 @@ export class CommandProxy {
     } catch (e) {
       failure = toAgError(e, 'AG_ERR_POLICY_UNAVAILABLE');
     }
+    if (this.tableNames !== null && cls !== null && !keepsTableNames(cls.operations)) this.tableNames = null;
     const run = new Run(
       this.sessionId,
       ++this.seq,
@@ -377,7 +384,7 @@ export class CommandProxy {
         const cols = run.columns ?? run.description?.columns ?? head.portal?.resultColumns() ?? null;
         if (cols === null) throw agError('AG_ERR_MASKING_FAILED', 'the result columns are unknown');
         run.columns = cols;
-        run.rowMasker = run.masker!.forColumns(resultColumns(cols));
+        run.rowMasker = run.masker!.forColumns(resultColumns(cols, this.tableNames));
       }
       if (!run.rowMasker.active) {
         this.toAgent.forward(frame);

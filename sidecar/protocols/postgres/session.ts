@@ -14,10 +14,11 @@ import type { Identity } from '../../identity/identity.js';
 import { type GatewayContext, OPEN_GATE } from '../gateway-context.js';
 import { BackendParser } from './backend-parser.js';
 import { CancelRegistry, type UpstreamConnector } from './cancel.js';
+import { CATALOG_QUERY, CatalogReader } from './catalog.js';
 import { AuthCode, ErrorField, TxStatus } from './codes.js';
 import { FrontendParser } from './frontend-parser.js';
 import { DEFAULT_PG_LIMITS, type PgLimits } from './limits.js';
-import type { BackendMessage, Frame, FrontendMessage, StartupMessage } from './messages.js';
+import type { BackendMessage, Frame, FrontendMessage, ReadyForQuery, StartupMessage } from './messages.js';
 import { Outbox } from './outbox.js';
 import { CommandProxy, type ProxyHost } from './proxy.js';
 import * as ser from './serializer.js';
@@ -29,6 +30,8 @@ const enum Phase {
   Authenticating,
   UpstreamAuth,
   UpstreamStartup,
+  /** Reading table names for masking (catalog.ts) before the agent's first command. */
+  Catalog,
   Ready,
   Closed,
 }
@@ -68,6 +71,7 @@ export class PgSession {
   private expiresAtMs = Number.POSITIVE_INFINITY;
   private startup: StartupMessage | null = null;
   private upstreamAuth: UpstreamAuth | null = null;
+  private catalog: CatalogReader | null = null;
   private cancelKey: { processId: number; secretKey: number } | null = null;
   draining = false;
   private standardConformingStrings = true;
@@ -380,23 +384,13 @@ export class PgSession {
           this.toAgent.send(ser.backendKeyData(this.cancelKey.processId, this.cancelKey.secretKey));
           return;
         case 'readyForQuery':
-          this.toAgent.forward(frame);
-          this.proxy = new CommandProxy({
-            ctx: this.ctx,
-            target: this.target,
-            sessionId: this.opts.sessionId,
-            identity: this.identity!,
-            expiresAtMs: this.expiresAtMs,
-            toAgent: this.toAgent,
-            toUpstream: this.toUpstream,
-            limits: this.limits,
-            host: this.host,
-            txStatus: msg.status,
-            standardConformingStrings: this.standardConformingStrings,
-          });
-          this.phase = Phase.Ready;
-          this.agent.resume();
-          if (this.draining) this.close('sidecar shutting down');
+          if (this.ctx.needsTableNames?.(this.target) === true) {
+            this.catalog = new CatalogReader();
+            this.phase = Phase.Catalog;
+            this.toUpstream.send(CATALOG_QUERY);
+            return;
+          }
+          this.ready(msg.status, frame);
           return;
         case 'error':
           this.toAgent.forward(frame);
@@ -412,7 +406,35 @@ export class PgSession {
           return;
       }
     }
+    if (this.phase === Phase.Catalog) {
+      if (!this.catalog!.message(msg, frame)) return;
+      this.ready((msg as ReadyForQuery).status, frame);
+      return;
+    }
     // Closed: drop.
+  }
+
+  /** The upstream is ready for the agent's first command: tell the agent, and start proxying. */
+  private ready(status: number, frame: Frame): void {
+    this.toAgent.forward(frame);
+    this.proxy = new CommandProxy({
+      ctx: this.ctx,
+      target: this.target,
+      sessionId: this.opts.sessionId,
+      identity: this.identity!,
+      expiresAtMs: this.expiresAtMs,
+      toAgent: this.toAgent,
+      toUpstream: this.toUpstream,
+      limits: this.limits,
+      host: this.host,
+      txStatus: status,
+      standardConformingStrings: this.standardConformingStrings,
+      tableNames: this.catalog?.tables ?? null,
+    });
+    this.catalog = null;
+    this.phase = Phase.Ready;
+    this.agent.resume();
+    if (this.draining) this.close('sidecar shutting down');
   }
 
   private upstreamGone(why: string): void {
@@ -420,7 +442,8 @@ export class PgSession {
     if (
       this.phase === Phase.Ready ||
       this.phase === Phase.UpstreamAuth ||
-      this.phase === Phase.UpstreamStartup
+      this.phase === Phase.UpstreamStartup ||
+      this.phase === Phase.Catalog
     ) {
       this.toAgent.flushAndThrottle(this.upstream);
       this.fail(agError('AG_ERR_UPSTREAM_UNAVAILABLE', this.target.name, why));
