@@ -83,7 +83,7 @@ interface Loop {
   txn(): void;
 }
 
-export async function gateway(audit: AuditSink): Promise<Loop> {
+export async function gateway(audit: AuditSink, mode: 'prepared' | 'simple' = 'prepared'): Promise<Loop> {
   const loaded: LoadedPolicies = { policies: [], sources: new Map(), skipped: [] };
   const problems: string[] = [];
   parsePolicyText('bench.yaml', POLICY, loaded, problems);
@@ -141,6 +141,20 @@ export async function gateway(audit: AuditSink): Promise<Loop> {
     serialize.sync(),
   ]);
   const response = backendTransaction();
+  if (mode === 'simple') {
+    // -M simple: a new text every time (aid varies), answered without BindComplete.
+    const simpleResponse = response.subarray(5);
+    let aid = 0;
+    return {
+      txn() {
+        const sql = `SELECT abalance FROM pgbench_accounts WHERE aid = ${(aid++ % 1_000_000) + 1};`;
+        fe.parse(serialize.query(sql), onFe);
+        toUpstream.flush();
+        be.parse(Buffer.from(simpleResponse), onBe);
+        toAgent.flush();
+      },
+    };
+  }
   return {
     txn() {
       // Fresh copies, as every read off a socket is a fresh buffer.
@@ -171,11 +185,15 @@ export async function run(): Promise<BenchResult[]> {
   await initClassifiers();
   const off = await gateway(NOOP_AUDIT);
   const offNs = medianCpuNs(() => off.txn(), 300_000, 30);
+  const simple = await gateway(NOOP_AUDIT, 'simple');
+  const simpleNs = medianCpuNs(() => simple.txn(), 200_000, 20);
   const dir = mkdtempSync(join(tmpdir(), 'agentgate-loop-'));
   const sink = createAuditSink({ spoolDir: join(dir, 'spool'), ringBytes: 64 << 20 });
   await sink.ready();
   const on = await gateway(sink);
   const onNs = medianCpuNs(() => on.txn(), 100_000, 20);
+  const simpleOn = await gateway(sink, 'simple');
+  const simpleOnNs = medianCpuNs(() => simpleOn.txn(), 100_000, 20);
   await sink.close();
   rmSync(dir, { recursive: true, force: true });
   return [
@@ -190,6 +208,18 @@ export async function run(): Promise<BenchResult[]> {
       unit: 'µs',
       value: round(onNs / 1000),
       note: 'adds recording the command into the audit ring',
+    },
+    {
+      name: 'one pgbench -M simple transaction (a new text each time), audit off',
+      unit: 'µs',
+      value: round(simpleNs / 1000),
+      note: 'classification by statement shape (cached), decision',
+    },
+    {
+      name: 'the same, audit on (event loop side only)',
+      unit: 'µs',
+      value: round(simpleOnNs / 1000),
+      note: 'adds masking the literals of each text for audit and recording it',
     },
   ];
 }
