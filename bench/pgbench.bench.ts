@@ -151,6 +151,24 @@ async function startPgBouncer(): Promise<Proxy | null> {
   };
 }
 
+/**
+ * The floor for any Node.js proxy: a bare socket pipe, no parsing, no policy,
+ * no audit. What the sidecar costs beyond it is agentgate's own; what the pipe
+ * costs beyond PgBouncer is Node.js's.
+ */
+async function startNodePipe(): Promise<Proxy> {
+  const port = await freePort();
+  const script = `const net = require('node:net');
+net.createServer({ noDelay: true }, (a) => {
+  const u = net.connect({ port: 5432, host: '127.0.0.1', noDelay: true });
+  a.pipe(u); u.pipe(a);
+  a.on('error', () => u.destroy()); u.on('error', () => a.destroy());
+}).listen(${port}, '127.0.0.1', () => console.error('pipe ready'));`;
+  const child = spawn(process.execPath, ['-e', script], { stdio: ['ignore', 'ignore', 'pipe'] });
+  await waitFor(child, 'pipe ready');
+  return { port, pid: child.pid!, stop: () => stopChild(child) };
+}
+
 function waitFor(child: ChildProcess, marker: string): Promise<void> {
   let err = '';
   return new Promise((resolve, reject) => {
@@ -242,6 +260,7 @@ export async function run(): Promise<BenchResult[]> {
   await exec('pgbench', ['-i', '-q', '-s', '10', '-h', '127.0.0.1', '-U', 'postgres', DB]);
   const sidecar = await startSidecar(false);
   const bouncer = await startPgBouncer();
+  const pipe = await startNodePipe();
   const results: BenchResult[] = [];
   let peakRss = 0;
   const sampler = setInterval(() => {
@@ -257,6 +276,7 @@ export async function run(): Promise<BenchResult[]> {
           const viaBouncer = bouncer
             ? await pgbench(bouncer.port, mode, clients, selectOnly, bouncer.pid)
             : null;
+          const viaPipe = await pgbench(pipe.port, mode, clients, selectOnly, pipe.pid);
           const viaSidecar = await pgbench(sidecar.port, mode, clients, selectOnly, sidecar.pid);
           const label = `${workload} -M ${mode} -c ${clients}`;
           results.push({ name: `${label}: direct`, unit: 'tps', value: Math.round(direct.tps) });
@@ -269,12 +289,22 @@ export async function run(): Promise<BenchResult[]> {
             });
           }
           results.push({
+            name: `${label}: bare Node.js pipe`,
+            unit: 'tps',
+            value: Math.round(viaPipe.tps),
+            note:
+              `${round(viaPipe.tps / direct.tps)}x direct` +
+              (viaBouncer ? `, ${round(viaPipe.tps / viaBouncer.tps)}x PgBouncer` : '') +
+              `; proxy CPU ${Math.round(viaPipe.proxyCpuUs ?? 0)} µs per transaction`,
+          });
+          results.push({
             name: `${label}: sidecar`,
             unit: 'tps',
             value: Math.round(viaSidecar.tps),
             note:
               `${round(viaSidecar.tps / direct.tps)}x direct` +
-              (viaBouncer ? `, ${round(viaSidecar.tps / viaBouncer.tps)}x PgBouncer` : ''),
+              (viaBouncer ? `, ${round(viaSidecar.tps / viaBouncer.tps)}x PgBouncer` : '') +
+              `, ${round(viaSidecar.tps / viaPipe.tps)}x the bare pipe`,
           });
           results.push({
             name: `${label}: proxy CPU per transaction`,
@@ -287,9 +317,11 @@ export async function run(): Promise<BenchResult[]> {
               name: `${label}: added latency, sidecar`,
               unit: 'µs',
               value: Math.round((viaSidecar.latencyMs - direct.latencyMs) * 1000),
-              note: viaBouncer
-                ? `PgBouncer adds ${Math.round((viaBouncer.latencyMs - direct.latencyMs) * 1000)} µs`
-                : 'mean per transaction',
+              note:
+                (viaBouncer
+                  ? `PgBouncer adds ${Math.round((viaBouncer.latencyMs - direct.latencyMs) * 1000)} µs, `
+                  : '') +
+                `the bare Node.js pipe ${Math.round((viaPipe.latencyMs - direct.latencyMs) * 1000)} µs`,
             });
           }
         }
@@ -314,6 +346,7 @@ export async function run(): Promise<BenchResult[]> {
   } finally {
     await masked.stop();
     await bouncer?.stop();
+    await pipe.stop();
   }
   return results;
 }
