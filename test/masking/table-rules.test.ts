@@ -8,6 +8,7 @@
 import pg from 'pg';
 import { admin } from '../postgres/pg-fixture.js';
 import {
+  anonymousSidecarArgs,
   freePort,
   type PolicyFiles,
   policyFiles,
@@ -45,16 +46,7 @@ spec:
   await admin(`CREATE VIEW ${VIEW} AS SELECT id, code FROM ${USERS}`);
   await admin(`INSERT INTO ${USERS} VALUES (1, 'user-code-1')`);
   await admin(`INSERT INTO ${ORDERS} VALUES (1, 'order-code-1')`);
-  sidecar = await startSidecarProcess([
-    '--policy',
-    files.policyFile,
-    '--secrets-dir',
-    files.secretsDir,
-    '--no-transparent',
-    '--allow-anonymous',
-    '--namespace',
-    'shop',
-  ]);
+  sidecar = await startSidecarProcess([...anonymousSidecarArgs(files), '--namespace', 'shop']);
 }, 60_000);
 
 afterAll(async () => {
@@ -83,8 +75,7 @@ test('a column of the named table is masked; the same name in another table is n
       rowMode: 'array',
     });
     expect(joined.fields.map((f) => f.name)).toEqual(['code', 'code2']);
-    expect(joined.rows[0][0]).toMatch(REDACTED);
-    expect(joined.rows[0][1]).toBe('order-code-1');
+    expect(joined.rows).toEqual([[expect.stringMatching(REDACTED), 'order-code-1']]);
     const aliased = await c.query(`SELECT o.code FROM ${ORDERS} o, ${USERS} u WHERE o.id = u.id`);
     expect(aliased.rows[0].code).toBe('order-code-1');
   } finally {

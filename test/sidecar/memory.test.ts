@@ -3,7 +3,13 @@
 // (backpressure reaches the upstream socket instead of piling up in the sidecar).
 
 import { RawClient } from '../postgres/raw-client.js';
-import { freePort, policyFiles, type SidecarProcess, startSidecarProcess } from './sidecar-process.js';
+import {
+  anonymousSidecarArgs,
+  freePort,
+  policyFiles,
+  type SidecarProcess,
+  startSidecarProcess,
+} from './sidecar-process.js';
 
 let sidecar: SidecarProcess;
 let port: number;
@@ -19,14 +25,7 @@ spec:
   rules: [{name: reads, match: {operations: [SELECT]}, action: allow}]
 `);
   files.writeCredentials('bulk-db', 'postgres', '');
-  sidecar = await startSidecarProcess([
-    '--policy',
-    files.policyFile,
-    '--secrets-dir',
-    files.secretsDir,
-    '--no-transparent',
-    '--allow-anonymous',
-  ]);
+  sidecar = await startSidecarProcess(anonymousSidecarArgs(files));
 }, 60_000);
 
 afterAll(async () => {

@@ -117,6 +117,18 @@ export function oidcSidecarArgs(
   ];
 }
 
+/** The flags of a sidecar that trusts no issuer and lets every connection in as anonymous. */
+export function anonymousSidecarArgs(files: Pick<PolicyFiles, 'policyFile' | 'secretsDir'>): string[] {
+  return [
+    '--policy',
+    files.policyFile,
+    '--secrets-dir',
+    files.secretsDir,
+    '--no-transparent',
+    '--allow-anonymous',
+  ];
+}
+
 export interface PolicyFiles {
   readonly dir: string;
   readonly policyFile: string;
