@@ -1,9 +1,12 @@
 import {
   base58CheckValid,
+  base58CheckValidAt,
   bech32Valid,
+  bech32ValidAt,
   cardBrandValid,
   creditCardValid,
   ibanValid,
+  ibanValidAt,
   luhnValid,
   nhsValid,
   ssnValid,
@@ -94,13 +97,42 @@ test('the compiled IBAN check agrees with ibantools on valid, mutated and random
     for (const ch of rearranged) rem = (rem * 10 + Number(ch)) % 97;
     const good = `${code}${String(98 - rem).padStart(2, '0')}${bban}`;
     for (const candidate of [good, `${good.slice(0, -1)}${(Number(good.at(-1)) + 1) % 10}`]) {
-      expect([candidate, ibanValid(candidate)]).toEqual([candidate, isValidIBAN(candidate)]);
-      if (isValidIBAN(candidate)) valid++;
+      const expected = isValidIBAN(candidate);
+      expect([candidate, ibanValid(candidate)]).toEqual([candidate, expected]);
+      // read in place: paper form (groups of four), lower case, inside a longer value
+      const paper = `ref: ${candidate.replace(/(.{4})(?=.)/g, '$1 ').toLowerCase()}.`;
+      expect([paper, ibanValidAt(paper, 5, paper.length - 1)]).toEqual([paper, expected]);
+      if (expected) valid++;
       agreed++;
     }
   }
   expect(agreed).toBe(6000);
   expect(valid).toBeGreaterThan(500);
+});
+
+test('base58check and bech32 read in place agree with the string forms', () => {
+  for (const addr of [
+    '1BvBMSEYstWetqTFn5Au4m4GFg7xJaNVN2',
+    '3J98t1WpEZ73CNmQviecrnyiWrnqRhWNLy',
+    '1BvBMSEYstWetqTFn5Au4m4GFg7xJaNVN3',
+    '1111111111111111111114oLvT2',
+    '11BvBMSEYstWetqTFn5Au4m4GFg7xJaNVN2',
+    '1BvBMSEYstWetqTFn5Au4m4GFg7xJaNVN0', // 0 is not base58
+  ]) {
+    const text = `to 11${addr} ok`;
+    expect([addr, base58CheckValidAt(text, 5, 5 + addr.length)]).toEqual([addr, base58CheckValid(addr)]);
+  }
+  for (const addr of [
+    'bc1qar0srrr7xfkvy5l643lydnw9re59gtzzwf5mdq',
+    'BC1QW508D6QEJXTDG4Y5R3ZARVARY0C5XW7KV8F3T4',
+    'bc1qar0srrr7xfkvy5l643lydnw9re59gtzzwf5mdr',
+    'bc1Qar0srrr7xfkvy5l643lydnw9re59gtzzwf5mdq',
+  ]) {
+    const text = `1 ${addr} 1`;
+    expect([addr, bech32ValidAt(text, 2, 2 + addr.length)]).toEqual([addr, bech32Valid(addr)]);
+  }
+  expect(base58CheckValid('1BvBMSEYstWetqTFn5Au4m4GFg7xJaNVN2')).toBe(true);
+  expect(bech32Valid('bc1qar0srrr7xfkvy5l643lydnw9re59gtzzwf5mdq')).toBe(true);
 });
 
 test('base58check refuses an extra leading 1 (one more zero byte than 25 bytes hold)', () => {

@@ -3,6 +3,7 @@
 // discipline. They run on candidates only, never on every value.
 
 import { countrySpecs } from 'ibantools';
+import { codeAt } from './char-class.js';
 import { sha256Small } from './sha256.js';
 
 /**
@@ -12,19 +13,14 @@ import { sha256Small } from './sha256.js';
  */
 export type Digits = Uint8Array;
 
+/** Luhn's doubled digit, digit sum taken: a table, not a data-dependent branch per digit. */
+const LUHN_DOUBLE = new Uint8Array([0, 2, 4, 6, 8, 1, 3, 5, 7, 9]);
+
 /** Luhn (mod 10) over the first `n` digits. */
 export function luhn(d: Digits, n: number): boolean {
   let sum = 0;
-  let dbl = false;
-  for (let i = n - 1; i >= 0; i--) {
-    let v = d[i]!;
-    if (dbl) {
-      v *= 2;
-      if (v > 9) v -= 9;
-    }
-    sum += v;
-    dbl = !dbl;
-  }
+  for (let i = n - 1; i >= 0; i -= 2) sum += d[i]!;
+  for (let i = n - 2; i >= 0; i -= 2) sum += LUHN_DOUBLE[d[i]!]!;
   return sum % 10 === 0;
 }
 
@@ -113,91 +109,166 @@ export const nhsValid = (digits: string): boolean => nhs(scratch, digitsOf(digit
 interface IbanCountry {
   readonly length: number;
   readonly bban: RegExp;
+  /**
+   * The BBAN format as (class, count) pairs when the registry's expression is
+   * a plain sequence of `[A-Z]{n}` / `[0-9]{n}` / `[A-Z0-9]{n}`: checked in
+   * place. null: the expression itself is tested on the BBAN.
+   */
+  readonly runs: Int32Array | null;
   readonly national: ((bban: string) => boolean) | undefined;
+}
+
+const RUN_LETTER = 1;
+const RUN_DIGIT = 2;
+
+function compileBban(re: string): Int32Array | null {
+  const m = /^\^((?:\[(?:A-Z|0-9)+\]\{\d+\})+)\$$/.exec(re);
+  if (m === null) return null;
+  const runs: number[] = [];
+  for (const [, cls, count] of m[1]!.matchAll(/\[([^\]]+)\]\{(\d+)\}/g)) {
+    runs.push(
+      (cls!.includes('A-Z') ? RUN_LETTER : 0) | (cls!.includes('0-9') ? RUN_DIGIT : 0),
+      Number(count),
+    );
+  }
+  return Int32Array.from(runs);
 }
 
 /**
  * The IBAN registry as ibantools publishes it (lengths, BBAN formats, national
- * check digits), compiled once: ibantools' own isValidIBAN builds regular
- * expressions on every call, which the hot path cannot afford.
+ * check digits), compiled once and indexed by the two country letters (A-Z
+ * each): ibantools' own isValidIBAN builds regular expressions on every call,
+ * and a candidate is checked here without making a string.
  */
-const IBAN_COUNTRIES = new Map<string, IbanCountry>();
+const IBAN_BY_CODE: (IbanCountry | undefined)[] = new Array(26 * 26).fill(undefined);
 for (const [code, spec] of Object.entries(countrySpecs)) {
   if (spec.chars && spec.bban_regexp) {
-    IBAN_COUNTRIES.set(code, {
+    IBAN_BY_CODE[(code.charCodeAt(0) - 65) * 26 + code.charCodeAt(1) - 65] = {
       length: spec.chars,
       bban: new RegExp(spec.bban_regexp),
+      runs: compileBban(spec.bban_regexp),
       national: spec.bban_validation_func,
-    });
+    };
   }
 }
 
-/** IBAN length by country, indexed by the two letters (A-Z each): no string is made per candidate. */
-const IBAN_LENGTH_BY_CODE = new Uint8Array(26 * 26);
-for (const [code, spec] of IBAN_COUNTRIES) {
-  IBAN_LENGTH_BY_CODE[(code.charCodeAt(0) - 65) * 26 + code.charCodeAt(1) - 65] = spec.length;
+/** The registry entry for the country whose letters (either case) start at `i`. */
+function ibanCountryAt(s: string, i: number): IbanCountry | undefined {
+  const a = (codeAt(s, i) & ~0x20) - 65;
+  const b = (codeAt(s, i + 1) & ~0x20) - 65;
+  if (a < 0 || a > 25 || b < 0 || b > 25) return undefined;
+  return IBAN_BY_CODE[a * 26 + b];
 }
 
 /** The IBAN length for the country whose letters (either case) start at `i`, or 0. */
 export function ibanLengthAt(s: string, i: number): number {
-  const a = (s.charCodeAt(i) & ~0x20) - 65;
-  const b = (s.charCodeAt(i + 1) & ~0x20) - 65;
-  if (a < 0 || a > 25 || b < 0 || b > 25) return 0;
-  return IBAN_LENGTH_BY_CODE[a * 26 + b]!;
+  return ibanCountryAt(s, i)?.length ?? 0;
+}
+
+/** A character's value in the IBAN check (0-9, A=10 … Z=35, either case), or -1. */
+function ibanValue(c: number): number {
+  if (c >= 48 && c <= 57) return c - 48;
+  const u = c & ~0x20;
+  return u >= 65 && u <= 90 ? u - 55 : -1;
+}
+
+/**
+ * IBAN in `s[start, end)`, letters in either case, single spaces between
+ * groups skipped: registry length and BBAN format, mod 97 = 1, national check
+ * digits. Reads in place; a string is made only for the few countries with
+ * national check digits or an irregular BBAN format.
+ */
+export function ibanValidAt(s: string, start: number, end: number): boolean {
+  const spec = ibanCountryAt(s, start);
+  if (spec === undefined || end - start < spec.length) return false;
+  const c2 = codeAt(s, start + 2);
+  const c3 = codeAt(s, start + 3);
+  if (c2 < 48 || c2 > 57 || c3 < 48 || c3 > 57) return false;
+  // the BBAN first, then the country code and check digits; the remainder is
+  // reduced only when it grows past six digits (a division per character is
+  // most of the cost otherwise)
+  let rem = 0;
+  let count = 4;
+  const runs = spec.runs;
+  let run = 0;
+  let left = runs === null ? 0 : runs[1]!;
+  for (let k = start + 4; k < end; k++) {
+    const c = s.charCodeAt(k);
+    if (c === 32) continue;
+    const v = ibanValue(c);
+    if (v < 0) return false;
+    count++;
+    if (runs !== null) {
+      if (left === 0) {
+        run += 2;
+        if (run >= runs.length) return false;
+        left = runs[run + 1]!;
+      }
+      if ((runs[run]! & (v < 10 ? RUN_DIGIT : RUN_LETTER)) === 0) return false;
+      left--;
+    }
+    rem = v < 10 ? rem * 10 + v : rem * 100 + v;
+    if (rem >= 1_000_000) rem %= 97;
+  }
+  if (count !== spec.length) return false;
+  if (runs !== null && (left !== 0 || run + 2 !== runs.length)) return false;
+  for (let k = start; k < start + 4; k++) {
+    const v = ibanValue(s.charCodeAt(k));
+    rem = v < 10 ? rem * 10 + v : rem * 100 + v;
+    if (rem >= 1_000_000) rem %= 97;
+  }
+  if (rem % 97 !== 1) return false;
+  if (runs !== null && spec.national === undefined) return true;
+  const bban = s.slice(start, end).replaceAll(' ', '').toUpperCase().slice(4);
+  return spec.bban.test(bban) && (spec.national === undefined || spec.national(bban));
 }
 
 /** IBAN (upper case, no spaces): registry length and BBAN format, mod 97 = 1, national check digits. */
 export function ibanValid(compact: string): boolean {
-  const spec = IBAN_COUNTRIES.get(compact.slice(0, 2));
-  if (spec === undefined || compact.length !== spec.length) return false;
-  const c2 = compact.charCodeAt(2);
-  const c3 = compact.charCodeAt(3);
-  if (c2 < 48 || c2 > 57 || c3 < 48 || c3 > 57) return false;
-  let rem = 0;
-  const n = compact.length;
-  for (let k = 4; k < n + 4; k++) {
-    const c = compact.charCodeAt(k < n ? k : k - n);
-    if (c >= 48 && c <= 57) rem = (rem * 10 + c - 48) % 97;
-    else if (c >= 65 && c <= 90) rem = (rem * 100 + c - 55) % 97;
-    else return false;
-  }
-  if (rem !== 1) return false;
-  const bban = compact.slice(4);
-  return spec.bban.test(bban) && (spec.national === undefined || spec.national(bban));
+  return /^[A-Z0-9]*$/.test(compact) && ibanValidAt(compact, 0, compact.length);
 }
 
 const B58 = '123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz';
 const B58_INDEX = new Int8Array(128).fill(-1);
 for (let i = 0; i < B58.length; i++) B58_INDEX[B58.charCodeAt(i)] = i;
 
-export function isBase58Char(c: number): boolean {
-  return c < 128 && B58_INDEX[c]! >= 0;
-}
-
 const LIMBS = 9; // 9 x 24 bits >= the 200 bits of a 25-byte address
-const limbs = new Int32Array(LIMBS);
+const LIMB = 16777216; // 2^24
+const limbs = new Float64Array(LIMBS);
 const decoded = new Uint8Array(25);
 const digest1 = new Uint8Array(32);
 const digest2 = new Uint8Array(32);
 
-/** Decodes base58 into the 25-byte `decoded` buffer; false when it does not fit. */
-function base58Decode25(s: string): boolean {
+/**
+ * Decodes base58 `s[start, end)` into the 25-byte `decoded` buffer; false
+ * when a character is not base58 or the number does not fit. Four characters
+ * per step (58^4 < 2^24): a limb times 58^4 stays below 2^48, exact in a double.
+ */
+function base58Decode25(s: string, start: number, end: number): boolean {
   limbs.fill(0);
-  for (let i = 0; i < s.length; i++) {
-    const c = s.charCodeAt(i);
-    let carry = c < 128 ? B58_INDEX[c]! : -1;
-    if (carry < 0) return false;
+  for (let i = start; i < end; ) {
+    let chunk = 0;
+    let mul = 1;
+    for (const stop = Math.min(end, i + 4); i < stop; i++) {
+      const c = s.charCodeAt(i);
+      const v = c < 128 ? B58_INDEX[c]! : -1;
+      if (v < 0) return false;
+      chunk = chunk * 58 + v;
+      mul *= 58;
+    }
+    let carry = chunk;
     for (let j = LIMBS - 1; j >= 0; j--) {
-      carry += 58 * limbs[j]!;
-      limbs[j] = carry & 0xffffff;
-      carry >>>= 24;
+      const x = limbs[j]! * mul + carry;
+      carry = Math.floor(x / LIMB);
+      limbs[j] = x - carry * LIMB;
     }
     if (carry !== 0) return false;
   }
   // 216 bits in the limbs: the top 16 must be zero for 25 bytes
-  if (limbs[0]! >>> 8 !== 0) return false;
+  const top = limbs[0]!;
+  if (top >= 256) return false;
   let k = 0;
-  decoded[k++] = limbs[0]! & 0xff;
+  decoded[k++] = top;
   for (let j = 1; j < LIMBS; j++) {
     const v = limbs[j]!;
     decoded[k++] = v >>> 16;
@@ -207,18 +278,18 @@ function base58Decode25(s: string): boolean {
   return true;
 }
 
-/** Bitcoin legacy (P2PKH, version 0) and script (P2SH, version 5) addresses: base58check. */
-export function base58CheckValid(addr: string): boolean {
-  if (!base58Decode25(addr)) return false;
+/** Bitcoin legacy (P2PKH, version 0) and script (P2SH, version 5) addresses in `s[start, end)`: base58check. */
+export function base58CheckValidAt(s: string, start: number, end: number): boolean {
+  if (!base58Decode25(s, start, end)) return false;
   const bytes = decoded;
   if (bytes[0] !== 0 && bytes[0] !== 5) return false;
   // each leading '1' encodes one leading zero byte, no more and no fewer
   let ones = 0;
-  while (ones < addr.length && addr.charCodeAt(ones) === 49) ones++;
+  while (start + ones < end && s.charCodeAt(start + ones) === 49) ones++;
   let zeros = 0;
   while (zeros < 25 && bytes[zeros] === 0) zeros++;
   if (ones !== zeros) return false;
-  sha256Small(bytes.subarray(0, 21), digest1);
+  sha256Small(bytes, digest1, 21);
   sha256Small(digest1, digest2);
   return (
     digest2[0] === bytes[21] &&
@@ -228,45 +299,55 @@ export function base58CheckValid(addr: string): boolean {
   );
 }
 
+export function base58CheckValid(addr: string): boolean {
+  return base58CheckValidAt(addr, 0, addr.length);
+}
+
 const BECH32 = 'qpzry9x8gf2tvdw0s3jn54khce6mua7l';
 const BECH32_INDEX = new Int8Array(128).fill(-1);
 for (let i = 0; i < BECH32.length; i++) BECH32_INDEX[BECH32.charCodeAt(i)] = i;
 
-/** Segwit addresses (`bc1…`): bech32 (v0) or bech32m (v1+) checksum over the lower-cased text. */
-export function bech32Valid(addr: string): boolean {
-  const n = addr.length;
-  const sep = addr.lastIndexOf('1');
-  if (sep < 1 || n - sep - 1 < 6) return false;
+/** The bech32 generator terms for the five bits shifted out of the checksum, XORed: one lookup per step. */
+const BECH32_GEN = new Int32Array(32);
+for (let top = 0; top < 32; top++) {
+  const gen = [0x3b6a57b2, 0x26508e6d, 0x1ea119fa, 0x3d4233dd, 0x2a1462b3];
+  for (let b = 0; b < 5; b++) if (top & (1 << b)) BECH32_GEN[top]! ^= gen[b]!;
+}
+
+function polymod(chk: number, v: number): number {
+  return (((chk & 0x1ffffff) << 5) ^ v ^ BECH32_GEN[chk >>> 25]!) | 0;
+}
+
+/**
+ * Segwit addresses (`bc1…`) in `s[start, end)`: bech32 (v0) or bech32m (v1+)
+ * checksum over the lower-cased text, read in place.
+ */
+export function bech32ValidAt(s: string, start: number, end: number): boolean {
+  const sep = s.lastIndexOf('1', end - 1);
+  if (sep < start + 1 || end - sep - 1 < 6) return false;
   // one case throughout: mixed case is invalid
   let lower = false;
   let upper = false;
-  for (let i = 0; i < n; i++) {
-    const c = addr.charCodeAt(i);
+  for (let i = start; i < end; i++) {
+    const c = s.charCodeAt(i);
     if (c >= 97 && c <= 122) lower = true;
     else if (c >= 65 && c <= 90) upper = true;
   }
   if (lower && upper) return false;
   let chk = 1;
-  for (let i = 0; i < sep; i++) chk = polymod(chk, (addr.charCodeAt(i) | 0x20) >>> 5);
+  for (let i = start; i < sep; i++) chk = polymod(chk, (s.charCodeAt(i) | 0x20) >>> 5);
   chk = polymod(chk, 0);
-  for (let i = 0; i < sep; i++) chk = polymod(chk, addr.charCodeAt(i) & 31);
-  for (let i = sep + 1; i < n; i++) {
-    const c = addr.charCodeAt(i) | 0x20; // lower-case letters; digits are unchanged by the bit
+  for (let i = start; i < sep; i++) chk = polymod(chk, s.charCodeAt(i) & 31);
+  for (let i = sep + 1; i < end; i++) {
+    const c = s.charCodeAt(i) | 0x20; // lower-case letters; digits are unchanged by the bit
     const v = c < 128 ? BECH32_INDEX[c]! : -1;
     if (v < 0) return false;
     chk = polymod(chk, v);
   }
-  const witnessVersion = BECH32_INDEX[addr.charCodeAt(sep + 1) | 0x20]!;
+  const witnessVersion = BECH32_INDEX[s.charCodeAt(sep + 1) | 0x20]!;
   return witnessVersion === 0 ? chk === 1 : chk === 0x2bc830a3;
 }
 
-function polymod(chk: number, v: number): number {
-  const top = chk >>> 25;
-  let c = ((chk & 0x1ffffff) << 5) ^ v;
-  if (top & 1) c ^= 0x3b6a57b2;
-  if (top & 2) c ^= 0x26508e6d;
-  if (top & 4) c ^= 0x1ea119fa;
-  if (top & 8) c ^= 0x3d4233dd;
-  if (top & 16) c ^= 0x2a1462b3;
-  return c;
+export function bech32Valid(addr: string): boolean {
+  return bech32ValidAt(addr, 0, addr.length);
 }

@@ -19,10 +19,9 @@ const H0 = new Int32Array([
 ]);
 const W = new Int32Array(64);
 
-/** Writes SHA-256(msg) into `out` (32 bytes). `msg.length` must be <= 55. */
-export function sha256Small(msg: Uint8Array, out: Uint8Array): void {
-  const len = msg.length;
-  if (len > 55) throw new RangeError('sha256Small takes one block');
+/** Writes SHA-256 of the first `len` bytes of `msg` into `out` (32 bytes). `len` must be <= 55. */
+export function sha256Small(msg: Uint8Array, out: Uint8Array, len = msg.length): void {
+  if (len > 55 || len > msg.length) throw new RangeError('sha256Small takes one block');
   // message words, the 0x80 terminator and the bit length (one block: the length fits the last word)
   for (let t = 0; t < 16; t++) {
     let w = 0;

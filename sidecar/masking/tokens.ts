@@ -5,7 +5,7 @@
 // right first characters.
 
 import { ALNUM, boundaryAfter, clsAt, codeAt, DIGIT, LOWER, runEnd, UPPER, WORD } from './char-class.js';
-import { base58CheckValid, bech32Valid, ibanLengthAt, ibanValid, isBase58Char } from './checksums.js';
+import { base58CheckValidAt, bech32ValidAt, ibanLengthAt, ibanValidAt } from './checksums.js';
 
 const LETTER = UPPER | LOWER;
 const IBAN_CHAR = UPPER | LOWER | DIGIT;
@@ -23,20 +23,17 @@ export function iban(s: string, i: number): number {
   if (want === 0) return -1;
   let j = i;
   let got = 0;
-  let spaced = false;
   while (got < want) {
     const k = clsAt(s, j);
     if ((k & IBAN_CHAR) !== 0) {
       got++;
       j++;
     } else if (codeAt(s, j) === 32 && got % 4 === 0 && (clsAt(s, j + 1) & IBAN_CHAR) !== 0) {
-      spaced = true;
       j++;
     } else break;
   }
   if (got !== want || !boundaryAfter(s, j)) return -1;
-  const compact = spaced ? s.slice(i, j).replaceAll(' ', '') : s.slice(i, j);
-  return ibanValid(compact.toUpperCase()) ? j : -1;
+  return ibanValidAt(s, i, j) ? j : -1;
 }
 
 // First letters D F I Q U V and second letters D F I O Q U V are never issued.
@@ -156,15 +153,14 @@ export function jwt(s: string, i: number): number {
 export function base58Address(s: string, i: number, end: number): number {
   const len = end - i;
   if (len < 26 || len > 35) return -1;
-  for (let k = i; k < end; k++) if (!isBase58Char(s.charCodeAt(k))) return -1;
-  return base58CheckValid(s.slice(i, end)) && boundaryAfter(s, end) ? end : -1;
+  return base58CheckValidAt(s, i, end) && boundaryAfter(s, end) ? end : -1;
 }
 
 /** Bitcoin segwit addresses (`bc1…`): bech32 / bech32m checksum. */
 export function bech32Address(s: string, i: number, end: number): number {
   const len = end - i;
   if (len < 14 || len > 74) return -1;
-  return bech32Valid(s.slice(i, end)) && boundaryAfter(s, end) ? end : -1;
+  return bech32ValidAt(s, i, end) && boundaryAfter(s, end) ? end : -1;
 }
 
 /**
