@@ -15,7 +15,7 @@ export const Kind = {
 } as const;
 export type Kind = (typeof Kind)[keyof typeof Kind];
 
-const DECISIONS = ['allow', 'deny', 'review', 'error'] as const;
+export const DECISIONS = ['allow', 'deny', 'review', 'error'] as const;
 const DECISION_CODE: Readonly<Record<CommandEvent['decision'], number>> = {
   allow: 0,
   deny: 1,
@@ -24,18 +24,18 @@ const DECISION_CODE: Readonly<Record<CommandEvent['decision'], number>> = {
 };
 
 // Presence bits for optional command fields.
-const P_APPROVAL = 1;
-const P_APPROVER = 2;
-const P_ROWS = 4;
-const P_BYTES = 8;
-const P_MASKED = 16;
-const P_ERROR_CODE = 32;
-const P_ERROR = 64;
-const P_TRACEPARENT = 128;
-const P_METHOD = 256;
-const P_PATH = 512;
-const P_STATUS = 1024;
-const P_TRUNCATED = 2048;
+export const P_APPROVAL = 1;
+export const P_APPROVER = 2;
+export const P_ROWS = 4;
+export const P_BYTES = 8;
+export const P_MASKED = 16;
+export const P_ERROR_CODE = 32;
+export const P_ERROR = 64;
+export const P_TRACEPARENT = 128;
+export const P_METHOD = 256;
+export const P_PATH = 512;
+export const P_STATUS = 1024;
+export const P_TRUNCATED = 2048;
 
 /** A decoded command: the event plus what encoding had to change. */
 export interface DecodedCommand extends CommandEvent {

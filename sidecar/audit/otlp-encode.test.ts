@@ -1,6 +1,6 @@
 import { decodeOtlp } from '../../test/audit/otlp-receiver.js';
 import { IDENTITY, scriptedCommands } from '../../test/audit/scripted-session.js';
-import { canonical } from './chain.js';
+import { canonicalBytes } from './chain.js';
 import { decodeTraceRequest } from './otlp-decode.js';
 import { encodeSpans } from './otlp-encode.js';
 import { fromOtlpJson, toOtlpJson } from './otlp-json.js';
@@ -53,6 +53,9 @@ function sampleSpans(): SpanRecord[] {
   return out;
 }
 
+/** A span's chain v2 canonical bytes, hex (canonicalBytes returns a view it reuses). */
+const canonical = (s: SpanRecord): string => canonicalBytes(s).toString('hex');
+
 const RESOURCE = { 'service.name': 'agentgate-sidecar', 'k8s.pod.name': 'agent-0' };
 
 describe('OTLP protobuf encoding', () => {
@@ -91,7 +94,7 @@ describe('OTLP protobuf encoding', () => {
     expect(decodeOtlp(joined).map((s) => s.spanId)).toEqual(spans.map((s) => s.spanId));
   });
 
-  test('the canonical text of a span survives the OTLP JSON round trip', () => {
+  test('the canonical bytes of a span survive the OTLP JSON round trip', () => {
     const spans = sampleSpans();
     const back = fromOtlpJson(JSON.parse(JSON.stringify(toOtlpJson(spans))));
     expect(back.map(canonical)).toEqual(spans.map(canonical));

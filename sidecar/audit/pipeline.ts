@@ -1,15 +1,18 @@
-// The audit worker's pipeline, off the event loop: ring events -> span records
-// (hash-chained) -> OTLP protobuf (otlp-encode.ts) -> spool (durable) -> collector (removed from
-// the spool on 2xx). Open sessions are checkpointed into the spool, so after a
-// restart their root spans are still written, marked incomplete.
+// The audit worker's pipeline, off the event loop: ring events -> OTLP protobuf
+// spans, hash-chained (command records straight from the ring's bytes:
+// command-encoder.ts; session spans through span records) -> spool (durable)
+// -> collector (removed from the spool on 2xx). Open sessions are checkpointed
+// into the spool, so after a restart their root spans are still written,
+// marked incomplete.
 
 import { randomFillSync } from 'node:crypto';
+import { encodeCommand } from './command-encoder.js';
 import { Kind, readEvent } from './event-codec.js';
-import { type EncodeScope, encodeSpans } from './otlp-encode.js';
+import { SpanBatch } from './otlp-encode.js';
 import { OtlpHttpClient, type PostOutcome } from './otlp-http.js';
 import { CTRL, type RingBuffers, RingReader, STAT } from './ring.js';
-import type { Attrs, SpanRecord } from './span-record.js';
-import { commandSpan, openSession, type SessionState, sessionSpan, unknownStart } from './spans.js';
+import type { Attrs } from './span-record.js';
+import { openSession, type SessionState, sessionSpan, unknownStart } from './spans.js';
 import { type ExportBatch, REC_CHECKPOINT, REC_SPANS, Spool, type SpoolRecord } from './spool.js';
 
 export interface PipelineConfig {
@@ -25,6 +28,11 @@ export interface PipelineConfig {
   readonly version: string;
   /** Spans are spooled at least this often (group commit). */
   readonly flushMs: number;
+  /**
+   * A spooled span waits at most this long for an export (so that one request
+   * carries many group commits), unless a request's worth is waiting already.
+   */
+  readonly exportDelayMs?: number;
   readonly maxBatchSpans: number;
   readonly maxExportBytes: number;
   readonly exportTimeoutMs: number;
@@ -46,15 +54,18 @@ export class Pipeline {
   private readonly ctrl: Int32Array;
   private readonly stats: Float64Array;
   private readonly spool: Spool;
-  private readonly scope: EncodeScope;
   private readonly client: OtlpHttpClient | undefined;
   private readonly sessions = new Map<string, SessionState>();
   private readonly dirty = new Set<string>();
   private readonly ended = new Set<string>();
-  private batch: SpanRecord[] = [];
-  /** Rough size of the batch (query texts dominate): a batch must fit the spool many times over. */
-  private batchBytes = 0;
+  /** The spans read since the last group commit, already encoded. */
+  private readonly batch: SpanBatch;
+  /** A batch must fit the spool many times over. */
   private readonly maxBatchBytes: number;
+  /** Checkpoint text of a session's fixed part (start, auth, root span id), rebuilt when auth changes. */
+  private readonly fixedJson = new WeakMap<SessionState, { auth: SessionState['auth']; json: string }>();
+  /** When the oldest span not yet offered to the collector was spooled (0: none waiting). */
+  private unsentSince = 0;
   /** A serialized batch waiting for room in the spool (onFull: block). */
   private waiting: SpoolRecord[] | undefined;
   private lastFlush = 0;
@@ -78,7 +89,7 @@ export class Pipeline {
       fsync: cfg.fsync,
       ...(cfg.segmentBytes === undefined ? {} : { segmentBytes: cfg.segmentBytes }),
     });
-    this.scope = { resource: cfg.resource, name: 'agentgate', version: cfg.version };
+    this.batch = new SpanBatch({ resource: cfg.resource, name: 'agentgate', version: cfg.version });
     this.client =
       cfg.otlpEndpoint === undefined || cfg.otlpEndpoint === ''
         ? undefined
@@ -102,7 +113,7 @@ export class Pipeline {
     });
     this.spool.onRotate(() => this.checkpoint([...this.sessions.keys()], []));
     for (const st of recovered.values()) {
-      this.batch.push(sessionSpan(st, undefined, INCOMPLETE_RESTART));
+      this.batch.add(sessionSpan(st, undefined, INCOMPLETE_RESTART));
       this.ended.add(st.start.sessionId);
     }
     this.flush();
@@ -115,15 +126,15 @@ export class Pipeline {
     let n = 0;
     if (this.waiting === undefined) {
       const r = this.reader;
-      while (n < this.cfg.maxBatchSpans && this.batchBytes < this.maxBatchBytes && r.next()) {
+      while (n < this.cfg.maxBatchSpans && this.batch.size() < this.maxBatchBytes && r.next()) {
         this.onEvent(now);
         n++;
       }
       r.release();
     }
     if (
-      this.batch.length >= this.cfg.maxBatchSpans ||
-      this.batchBytes >= this.maxBatchBytes ||
+      this.batch.count >= this.cfg.maxBatchSpans ||
+      this.batch.size() >= this.maxBatchBytes ||
       now - this.lastFlush >= this.cfg.flushMs
     ) {
       this.flush();
@@ -134,8 +145,34 @@ export class Pipeline {
     return n;
   }
 
+  /** Milliseconds until the loop has something to do without new events: a group commit or an export due. */
+  idleMs(now: number): number {
+    let ms = this.cfg.flushMs;
+    if (this.batch.count > 0 || this.dirty.size > 0 || this.ended.size > 0)
+      ms = Math.min(ms, this.lastFlush + this.cfg.flushMs - now);
+    if (this.unsentSince > 0 && !this.inflight)
+      ms = Math.min(ms, Math.max(this.unsentSince + this.exportDelayMs(), this.retryAt) - now);
+    return Math.max(0, ms);
+  }
+
+  private exportDelayMs(): number {
+    return this.cfg.exportDelayMs ?? 0;
+  }
+
   private onEvent(now: number): void {
-    const ev = readEvent(this.reader);
+    const r = this.reader;
+    if (r.u8[r.pos] === Kind.Command) {
+      r.pos++;
+      // The session id follows the fixed fields (kind, mask, decision, seq, start, duration).
+      const at = r.pos + 25;
+      const len = r.dv.getUint32(at, true);
+      const id = r.buf.toString('utf8', at + 4, at + 4 + len);
+      const st = this.session(id, r.dv.getFloat64(r.pos + 9, true));
+      encodeCommand(r, st, this.batch, this.ids, this.spanIdAt());
+      this.dirty.add(id);
+      return;
+    }
+    const ev = readEvent(r);
     switch (ev.kind) {
       case Kind.SessionStart:
         this.sessions.set(ev.e.sessionId, openSession(ev.e, this.spanId()));
@@ -145,14 +182,9 @@ export class Pipeline {
         this.session(ev.e.sessionId, ev.e.at).auth = ev.e;
         this.dirty.add(ev.e.sessionId);
         break;
-      case Kind.Command:
-        this.batchBytes += 256 + ev.e.text.length;
-        this.batch.push(commandSpan(this.session(ev.e.sessionId, ev.e.startedAt), ev.e, this.spanId()));
-        this.dirty.add(ev.e.sessionId);
-        break;
       case Kind.SessionEnd: {
         const st = this.session(ev.e.sessionId, now);
-        this.batch.push(sessionSpan(st, ev.e));
+        this.batch.add(sessionSpan(st, ev.e));
         this.sessions.delete(ev.e.sessionId);
         this.dirty.delete(ev.e.sessionId);
         this.ended.add(ev.e.sessionId);
@@ -170,24 +202,45 @@ export class Pipeline {
     return st;
   }
 
-  private spanId(): string {
-    if (this.idPos >= this.ids.length) {
-      randomFillSync(this.ids);
-      this.idPos = 0;
+  /** Where the next span id's 8 random bytes are in `ids` (never all zero). */
+  private spanIdAt(): number {
+    for (;;) {
+      if (this.idPos >= this.ids.length) {
+        randomFillSync(this.ids);
+        this.idPos = 0;
+      }
+      const at = this.idPos;
+      this.idPos += 8;
+      if (this.ids.readUInt32LE(at) !== 0 || this.ids.readUInt32LE(at + 4) !== 0) return at;
     }
-    const id = this.ids.toString('hex', this.idPos, this.idPos + 8);
-    this.idPos += 8;
-    return id === '0000000000000000' ? this.spanId() : id;
+  }
+
+  private spanId(): string {
+    const at = this.spanIdAt();
+    return this.ids.toString('hex', at, at + 8);
+  }
+
+  /** A session's state as JSON (what JSON.stringify would write), its fixed part kept from the last time. */
+  private stateJson(st: SessionState): string {
+    let f = this.fixedJson.get(st);
+    if (f === undefined || f.auth !== st.auth) {
+      const fixed: Partial<SessionState> = { start: st.start, rootSpanId: st.rootSpanId };
+      if (st.auth !== undefined) fixed.auth = st.auth;
+      f = { auth: st.auth, json: JSON.stringify(fixed).slice(0, -1) };
+      this.fixedJson.set(st, f);
+    }
+    return `${f.json},"lastHash":${JSON.stringify(st.lastHash)},"chained":${st.chained},"lastSeenMs":${JSON.stringify(st.lastSeenMs)}}`;
   }
 
   private checkpoint(open: readonly string[], ended: readonly string[]): SpoolRecord | undefined {
     if (open.length === 0 && ended.length === 0) return undefined;
-    const cp: Checkpoint = { open: [], ended: [...ended] };
+    const states: string[] = [];
     for (const id of open) {
       const st = this.sessions.get(id);
-      if (st !== undefined) cp.open.push(st);
+      if (st !== undefined) states.push(this.stateJson(st));
     }
-    return { kind: REC_CHECKPOINT, spans: 0, payload: Buffer.from(JSON.stringify(cp)) };
+    const json = `{"open":[${states.join(',')}],"ended":${JSON.stringify(ended)}}`;
+    return { kind: REC_CHECKPOINT, spans: 0, payload: Buffer.from(json) };
   }
 
   /** Serializes the batch and puts it in the spool (or holds it, if the spool is full under block). */
@@ -196,25 +249,21 @@ export class Pipeline {
       if (!this.place(this.waiting, force)) return;
       this.waiting = undefined;
     }
-    if (this.batch.length === 0 && this.dirty.size === 0 && this.ended.size === 0) return;
+    if (this.batch.count === 0 && this.dirty.size === 0 && this.ended.size === 0) return;
     const records: SpoolRecord[] = [];
-    if (this.batch.length > 0) {
-      records.push({
-        kind: REC_SPANS,
-        spans: this.batch.length,
-        payload: encodeSpans(this.batch, this.scope),
-      });
-      this.stats[STAT.SPANS_SPOOLED]! += this.batch.length;
-      this.batch = [];
-      this.batchBytes = 0;
+    const spans = this.batch.count;
+    if (spans > 0) {
+      records.push({ kind: REC_SPANS, spans, payload: this.batch.finish() });
+      this.stats[STAT.SPANS_SPOOLED]! += spans;
     }
     const cp = this.checkpoint([...this.dirty], [...this.ended]);
     if (cp !== undefined) records.push(cp);
     this.dirty.clear();
     this.ended.clear();
-    // The encoded payload is a view of the encoder's scratch buffer: keep a copy if it has to wait.
+    // The encoded payload is a view of the batch's buffer: keep a copy if it has to wait.
     if (!this.place(records, force))
       this.waiting = records.map((r) => ({ ...r, payload: Buffer.from(r.payload) }));
+    this.batch.reset();
   }
 
   private place(records: SpoolRecord[], force: boolean): boolean {
@@ -230,13 +279,25 @@ export class Pipeline {
     }
     this.spool.append(records);
     Atomics.store(this.ctrl, CTRL.SPOOL_FULL, 0);
+    if (this.client !== undefined && this.unsentSince === 0 && records.some((r) => r.kind === REC_SPANS))
+      this.unsentSince = Date.now();
     return true;
   }
 
-  private kickExport(now: number): void {
+  private kickExport(now: number, eager = false): void {
     if (this.client === undefined || this.inflight || now < this.retryAt) return;
+    if (
+      !eager &&
+      now - this.unsentSince < this.exportDelayMs() &&
+      this.spool.backlogBytes() < this.cfg.maxExportBytes / 2
+    )
+      return;
     const batch = this.spool.takeBatch(this.oneAtATime ? 0 : this.cfg.maxExportBytes);
-    if (batch === undefined) return;
+    if (batch === undefined) {
+      this.unsentSince = 0;
+      return;
+    }
+    this.unsentSince = 0;
     this.inflight = true;
     this.client.post(batch.body).then((outcome) => this.onExported(batch, outcome));
   }
@@ -307,7 +368,7 @@ export class Pipeline {
     while (r.next()) this.onEvent(Date.now());
     r.release();
     for (const [id, st] of this.sessions) {
-      this.batch.push(sessionSpan(st, undefined, INCOMPLETE_STOP));
+      this.batch.add(sessionSpan(st, undefined, INCOMPLETE_STOP));
       this.ended.add(id);
       this.dirty.delete(id);
     }
@@ -322,7 +383,7 @@ export class Pipeline {
 
   exportNow(): void {
     this.retryAt = 0;
-    this.kickExport(Date.now());
+    this.kickExport(Date.now(), true);
   }
 
   close(): void {

@@ -16,6 +16,8 @@ export const CTRL = {
   SPOOL_FULL: 2,
   /** 1 once the worker has started reading. */
   READY: 3,
+  /** Set to 1 (and notified) to wake the sleeping worker early: the ring is filling up, or a message came. */
+  WAKE: 4,
   WORDS: 8,
 } as const;
 
@@ -154,7 +156,7 @@ export function strBound(s: string): number {
 /** The consumer side: a cursor over one record at a time. */
 export class RingReader {
   readonly u8: Uint8Array;
-  private readonly buf: Buffer;
+  readonly buf: Buffer;
   readonly dv: DataView;
   readonly ctrl: Int32Array;
   private tail: number;

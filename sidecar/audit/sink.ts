@@ -98,6 +98,8 @@ class RingSink implements DurableAuditSink {
   private readonly statsView: Float64Array;
   private readonly maxText: number;
   private readonly lowWater: number;
+  /** Below this much free ring the sleeping worker is woken rather than left to its next turn. */
+  private readonly wakeAt: number;
   private readonly closeTimeoutMs: number;
   private readonly worker: ReturnType<typeof startWorker>;
   private pending: Pending[] = [];
@@ -130,6 +132,7 @@ class RingSink implements DurableAuditSink {
     this.ctrl = new Int32Array(bufs.ctrl);
     this.statsView = new Float64Array(bufs.stats);
     this.lowWater = Math.floor(ringBytes / 8);
+    this.wakeAt = Math.floor(ringBytes / 2);
     this.closeTimeoutMs = opts.closeTimeoutMs ?? 5000;
     const resource: Attrs = {
       'service.name': opts.serviceName ?? 'agentgate-sidecar',
@@ -148,6 +151,7 @@ class RingSink implements DurableAuditSink {
       resource,
       version: opts.serviceVersion ?? '0.1.0',
       flushMs: opts.flushMs ?? 10,
+      exportDelayMs: 50,
       maxBatchSpans: 512,
       maxExportBytes: 1 << 20,
       exportTimeoutMs: opts.exportTimeoutMs ?? 10_000,
@@ -186,12 +190,18 @@ class RingSink implements DurableAuditSink {
   }
 
   writable(): boolean {
-    return (
-      this.failure === undefined &&
-      this.pending.length === 0 &&
-      Atomics.load(this.ctrl, CTRL.SPOOL_FULL) === 0 &&
-      this.w.free() > this.lowWater
-    );
+    if (this.failure !== undefined || this.pending.length > 0) return false;
+    if (Atomics.load(this.ctrl, CTRL.SPOOL_FULL) !== 0) return false;
+    const free = this.w.free();
+    if (free < this.wakeAt) this.wakeWorker();
+    return free > this.lowWater;
+  }
+
+  /** One notify per worker turn at most: the worker clears WAKE when it wakes. */
+  private wakeWorker(): void {
+    if (Atomics.load(this.ctrl, CTRL.WAKE) !== 0) return;
+    Atomics.store(this.ctrl, CTRL.WAKE, 1);
+    Atomics.notify(this.ctrl, CTRL.WAKE);
   }
 
   whenWritable(): Promise<void> {
@@ -287,6 +297,7 @@ class RingSink implements DurableAuditSink {
     // whenWritable() rejects so sessions refuse commands).
     if (this.failure !== undefined) return;
     this.pending.push(p);
+    this.wakeWorker();
     this.startTimer();
   }
 

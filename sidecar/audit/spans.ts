@@ -18,7 +18,7 @@ import {
 } from './span-record.js';
 import { traceparentFromSql } from './traceparent.js';
 
-const DB_SYSTEM: Readonly<Record<string, string>> = {
+export const DB_SYSTEM: Readonly<Record<string, string>> = {
   postgres: 'postgresql',
   mysql: 'mysql',
   redis: 'redis',
@@ -107,7 +107,7 @@ function entityKey(name: string): string {
 }
 
 const entityKeys = new Map<string, string>();
-function maskedKey(name: string): string {
+export function maskedKey(name: string): string {
   let k = entityKeys.get(name);
   if (k === undefined) {
     k = entityKey(name);
@@ -119,7 +119,7 @@ function maskedKey(name: string): string {
 /** The attributes every command span of a session repeats, built once per session (again if auth changes). */
 const sharedCache = new WeakMap<SessionState, { auth: SessionAuth | undefined; attrs: Attrs }>();
 
-function sharedAttrs(st: SessionState): Attrs {
+export function sharedAttrs(st: SessionState): Attrs {
   const cached = sharedCache.get(st);
   if (cached !== undefined && cached.auth === st.auth) return cached.attrs;
   const s = st.start;

@@ -113,6 +113,7 @@ export class Spool {
   private fd = -1;
   private total = 0;
   private backlog = 0;
+  private backlogSize = 0;
   private ackSeg = 0;
   private ackOff = 0;
   private rotateHook: () => SpoolRecord | undefined = () => undefined;
@@ -143,6 +144,7 @@ export class Spool {
         else if (kind === REC_SPANS && (n > this.ackSeg || (n === this.ackSeg && offset >= this.ackOff))) {
           this.queue.push({ seg: n, offset, size: RECORD_HEADER + payload.length, spans });
           this.backlog += spans;
+          this.backlogSize += RECORD_HEADER + payload.length;
         }
       });
       if (end < buf.length) {
@@ -172,6 +174,11 @@ export class Spool {
     return this.backlog;
   }
 
+  /** Bytes of the records not yet acknowledged. */
+  backlogBytes(): number {
+    return this.backlogSize;
+  }
+
   /** Frees acknowledged segments first; then whether `bytes` more fit under the limit. */
   fits(bytes: number): boolean {
     this.reclaim();
@@ -190,6 +197,7 @@ export class Spool {
         const r = this.queue[this.queueHead++]!;
         dropped += r.spans;
         this.backlog -= r.spans;
+        this.backlogSize -= r.size;
       }
       this.removeSegment(seg.n);
       this.setAck(seg.n + 1, 0);
@@ -226,6 +234,7 @@ export class Spool {
           spans: r.spans,
         });
         this.backlog += r.spans;
+        this.backlogSize += RECORD_HEADER + r.payload.length;
       }
       off += RECORD_HEADER + r.payload.length;
     }
@@ -297,6 +306,7 @@ export class Spool {
       }
       this.queueHead++;
       this.backlog -= r.spans;
+      this.backlogSize -= r.size;
       this.setAck(r.seg, r.offset + r.size);
     }
     this.compactQueue();

@@ -1,10 +1,20 @@
 // Checks a session's hash chain as `agentgate sessions verify` reports it. Each
 // link is recomputed from the span's content and the stored hash of the span
 // before it, so an edited span, an edited hash, a removed or reordered span each
-// show as a named problem.
+// show as a named problem. Links of chain v2 (chain.ts) and of chain v1
+// (chain-v1.ts, written by earlier sidecars) are both accepted; a sidecar
+// upgraded in the middle of a session continues a v1 chain with v2 links.
 
 import { CHAIN_HASH, CHAIN_INDEX, CHAIN_LENGTH, genesisHash, linkHash } from './chain.js';
+import { genesisHashV1, linkHashV1 } from './chain-v1.js';
 import type { AuditSession } from './session-store.js';
+import type { SpanRecord } from './span-record.js';
+
+/** Whether `stored` is the link of `span` after `prev` (undefined: after the session's genesis), in either version. */
+function linkOk(traceId: string, prev: string | undefined, span: SpanRecord, stored: string): boolean {
+  if (linkHash(prev ?? genesisHash(traceId), span) === stored) return true;
+  return linkHashV1(prev ?? genesisHashV1(traceId), span) === stored;
+}
 
 export interface VerifyResult {
   readonly ok: boolean;
@@ -16,7 +26,7 @@ export interface VerifyResult {
 
 export function verifySession(s: AuditSession): VerifyResult {
   const problems: string[] = [];
-  let prev = genesisHash(s.id);
+  let prev: string | undefined;
   let verified = 0;
   let expected = 1;
   for (const c of s.commands) {
@@ -37,7 +47,7 @@ export function verifySession(s: AuditSession): VerifyResult {
       problems.push(`${label} repeats an index already seen`);
     }
     expected = index + 1;
-    if (linkHash(prev, c) !== stored) problems.push(`${label}: hash does not match its content`);
+    if (!linkOk(s.id, prev, c, stored)) problems.push(`${label}: hash does not match its content`);
     else verified++;
     prev = stored;
   }
@@ -58,7 +68,7 @@ export function verifySession(s: AuditSession): VerifyResult {
       } else problems.push(`the session span counts ${length} commands but ${expected - 1} are chained`);
     }
     if (stored === undefined) problems.push('the session span carries no chain hash');
-    else if (linkHash(prev, s.root) !== stored)
+    else if (typeof stored !== 'string' || !linkOk(s.id, prev, s.root, stored))
       problems.push('the session span: hash does not match its content');
   }
   return { ok: problems.length === 0, problems, verified, finalHash };

@@ -1,4 +1,5 @@
-import { CHAIN_HASH, canonical, linkHash } from './chain.js';
+import { CHAIN_HASH } from './chain-attrs.js';
+import { canonicalV1 as canonical, linkHashV1 as linkHash } from './chain-v1.js';
 import { type Attrs, type SpanRecord, spanAttributes } from './span-record.js';
 
 const shared: Attrs = {
