@@ -95,11 +95,11 @@ export function digitGroups(s: string, i: number, enabled: number, ctx: Ctx, m: 
   }
   if (mixed) return nanpMixed(s, i, groups, j, enabled, m);
 
-  // Context words are read only where a weak form needs them: 7-15 digits (a
-  // bare SSN or NHS number, a phone). Not for a card (checksummed) nor for
-  // 16-19 digits, which no context-dependent form has.
+  // Context words are read only where the answer depends on them: a bare SSN
+  // or NHS number, a phone without a telling shape (7-15 digits). Never for a
+  // card (checksummed) nor for 16-19 digits, which no context-dependent form has.
   if (total < 9) {
-    if (enabled & (1 << E.PHONE_NUMBER) && total >= 7 && (ctx | textContext(s, i)) & Ctx.PHONE)
+    if (enabled & (1 << E.PHONE_NUMBER) && total >= 7 && (ctx & Ctx.PHONE || textContext(s, i) & Ctx.PHONE))
       return found(m, E.PHONE_NUMBER, i, j);
     // every later start has fewer digits still: skip the whole sequence (dates, times, amounts)
     resume.at = j;
@@ -112,34 +112,50 @@ export function digitGroups(s: string, i: number, enabled: number, ctx: Ctx, m: 
     return ok ? found(m, E.PHONE_NUMBER, i, j) : -1;
   }
 
+  let n = -1; // digits collected, once
   if (enabled & (1 << E.CREDIT_CARD) && total >= 13 && sep !== DOT && cardShape(groups)) {
-    if (creditCard(digits, collect(s, groups))) return found(m, E.CREDIT_CARD, i, j);
+    n = collect(s, groups);
+    if (creditCard(digits, n)) return found(m, E.CREDIT_CARD, i, j);
   }
-  if (total <= 15) ctx |= textContext(s, i);
-  if (enabled & (1 << E.US_SSN) && total === 9) {
-    if (shape(groups, 3, 2, 4) || (groups === 1 && ctx & Ctx.SSN)) {
-      if (ssn(digits, collect(s, groups))) return found(m, E.US_SSN, i, j);
+  let read = total > 15; // the text's context words are in ctx
+  if (enabled & (1 << E.US_SSN) && total === 9 && (shape(groups, 3, 2, 4) || groups === 1)) {
+    if (groups === 1 && !read) {
+      ctx |= textContext(s, i);
+      read = true;
+    }
+    if (shape(groups, 3, 2, 4) || ctx & Ctx.SSN) {
+      if (n < 0) n = collect(s, groups);
+      if (ssn(digits, n)) return found(m, E.US_SSN, i, j);
     }
   }
-  if (total === 10) {
-    const spaced334 = shape(groups, 3, 3, 4) && sep !== DOT;
-    if (enabled & (1 << E.UK_NHS) && (spaced334 || groups === 1)) {
+  if (
+    total === 10 &&
+    enabled & (1 << E.UK_NHS) &&
+    ((shape(groups, 3, 3, 4) && sep !== DOT) || groups === 1)
+  ) {
+    if (n < 0) n = collect(s, groups);
+    if (nhs(digits, n)) {
+      if (!read) {
+        ctx |= textContext(s, i);
+        read = true;
+      }
       // NHS numbers are written 3 3 4 with spaces; dashes or a bare run need an NHS context,
       // and after a phone word (`call me at 415 555 2671`) they are phone numbers
-      const spacedOk = sep === SPACE && !(ctx & Ctx.PHONE);
-      if ((spacedOk || ctx & Ctx.NHS) && nhs(digits, collect(s, groups))) {
-        return found(m, E.UK_NHS, i, j);
-      }
+      if ((sep === SPACE && !(ctx & Ctx.PHONE)) || ctx & Ctx.NHS) return found(m, E.UK_NHS, i, j);
     }
   }
-  if (enabled & (1 << E.PHONE_NUMBER) && phoneShape(s, groups, sep, total, ctx)) {
-    return found(m, E.PHONE_NUMBER, i, j);
+  if (enabled & (1 << E.PHONE_NUMBER)) {
+    if (phoneShape(s, groups, sep, total)) return found(m, E.PHONE_NUMBER, i, j);
+    if (total <= 15) {
+      if (!read) ctx |= textContext(s, i);
+      if (ctx & Ctx.PHONE) return found(m, E.PHONE_NUMBER, i, j);
+    }
   }
   return -1;
 }
 
-function phoneShape(s: string, groups: number, sep: number, total: number, ctx: Ctx): boolean {
-  if (ctx & Ctx.PHONE && total >= 7 && total <= 15) return true;
+/** Phone number shapes that need no context word (the caller checks the context for the rest). */
+function phoneShape(s: string, groups: number, sep: number, total: number): boolean {
   if (groups === 1) return false;
   // 415-555-2671, 415.555.2671, 415 555 2671
   if (total === 10 && shape(groups, 3, 3, 4)) return nanpAt(s, gStart[0]!, gStart[1]!);

@@ -4,7 +4,7 @@
 // characters fit; a word no recognizer claims is skipped whole. Findings go
 // into a reused Matches buffer, in order and never overlapping.
 
-import { ALNUM, CLS, clsAt, codeAt, DIGIT, HEXL, runEnd, WORD } from './char-class.js';
+import { ALNUM, CLS, clsAt, codeAt, DIGIT, HEXL, LOWER, runEnd, UPPER, WORD } from './char-class.js';
 import { afterVersionWord } from './context.js';
 import { E } from './entities.js';
 import type { Matches } from './matches.js';
@@ -55,7 +55,7 @@ export function scan(s: string, enabled: number, ctx: number, m: Matches): void 
       }
       if ((k & DIGIT) !== 0 ? digitCandidate(s, i, we, enabled) : letterCandidate(s, i, c, we, seen, lw)) {
         resume.at = -1;
-        const r = token(s, i, we, c, k, enabled, ctx, m);
+        const r = token(s, i, we, c, seen, enabled, ctx, m);
         if (r >= 0) {
           i = r;
           continue;
@@ -157,6 +157,11 @@ function hexNet(s: string, i: number, enabled: number, m: Matches): number {
   return -1;
 }
 
+/** ':' '-' '.': what joins the groups of a MAC or an IPv6 address. */
+function netJoin(c: number): boolean {
+  return c === 58 || c === 45 || c === 46;
+}
+
 /**
  * Colons from `j` on could make a MAC (five) or an IPv6 address (seven, or a
  * '::'); a clock time (`12:47:08`) has two and is ruled out before either
@@ -175,22 +180,25 @@ function colonShape(s: string, j: number): boolean {
   return colons >= 5;
 }
 
-/** A token at `i`, whose run of letters and digits ends at `wordEnd`. */
+/**
+ * A token at `i`, whose run of letters and digits ends at `wordEnd` and
+ * holds the character classes `seen`.
+ */
 function token(
   s: string,
   i: number,
   wordEnd: number,
   c: number,
-  k: number,
+  seen: number,
   enabled: number,
   ctx: number,
   m: Matches,
 ): number {
-  if ((k & DIGIT) !== 0) {
+  if (c >= 48 && c <= 57) {
     // the digits after a decimal point, or a thousands group (1,234,567), are no token of their own;
     // after any other comma (a CSV field) they are
     const p = codeAt(s, i - 1);
-    const digitEnd = runEnd(s, i, DIGIT);
+    const digitEnd = (seen & (UPPER | LOWER)) === 0 ? wordEnd : runEnd(s, i, DIGIT);
     if ((p === 46 || (p === 44 && digitEnd - i === 3)) && (clsAt(s, i - 2) & DIGIT) !== 0) return -1;
     if (wordEnd > digitEnd) {
       // letters in the word: a bitcoin address or hex
@@ -198,10 +206,15 @@ function token(
         const r = pushIf(m, E.CRYPTO, i, base58Address(s, i, wordEnd));
         if (r >= 0) return r;
       }
-      return enabled & NET ? hexNet(s, i, enabled, m) : -1;
+      return enabled & NET && wordEnd - i <= 4 && netJoin(codeAt(s, wordEnd)) ? hexNet(s, i, enabled, m) : -1;
     }
     const next = codeAt(s, digitEnd);
-    if (enabled & NET && (next === 58 || (next === 45 && digitEnd - i === 2) || next === 46)) {
+    const len = digitEnd - i;
+    // what hexNet can make of digits: a MAC (12:, 12-, Cisco's 1234.5678.9abc) or IPv6 (1-4 digits and ':')
+    if (
+      enabled & NET &&
+      (next === 58 ? len <= 4 : next === 45 ? len === 2 : next === 46 && len === 4 && codeAt(s, i + 9) === 46)
+    ) {
       const r = hexNet(s, i, enabled, m);
       if (r >= 0) return r;
     }
@@ -229,7 +242,7 @@ function token(
     r = pushIf(m, E.GITHUB_TOKEN, i, githubToken(s, i));
   }
   if (r < 0 && lw & LW_SLACK) r = pushIf(m, E.SLACK_TOKEN, i, slackToken(s, i));
-  if (r < 0 && lw & LW_HEX && wordEnd - i <= 4) r = hexNet(s, i, enabled, m);
+  if (r < 0 && lw & LW_HEX && wordEnd - i <= 4 && netJoin(codeAt(s, wordEnd))) r = hexNet(s, i, enabled, m);
   if (r < 0 && lw & LW_KEY) {
     const keyEnd = runEnd(s, wordEnd, WORD);
     const len = keyEnd - i;
