@@ -72,6 +72,19 @@ describe('secrets', () => {
     expect(found('eyJmb28iOiJiYXIifQ.eyJzdWIiOiJ4In0.abc')).toEqual([]);
   });
 
+  test('the header is decoded in place as Buffer decodes base64url, whatever its length', () => {
+    // cut anywhere, "alg" may straddle a 4-character group or fall in the unpadded tail
+    for (const json of ['{"typ":"JWT","alg":"HS256"}', '{"x":"y","al":"g"}', '{"kid":"abc","alg"}']) {
+      const full = Buffer.from(json).toString('base64url');
+      for (let n = 10; n <= full.length; n++) {
+        const header = full.slice(0, n);
+        const token = `${header}.eyJzdWIiOiJ4In0.sig`;
+        const named = Buffer.from(header, 'base64url').toString('latin1').includes('"alg"');
+        expect([header, found(token)]).toEqual([header, named ? [['JWT', token]] : []]);
+      }
+    }
+  });
+
   test('PEM private key blocks, whole, or to the end when cut short', () => {
     const key =
       '-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAAA\n-----END OPENSSH PRIVATE KEY-----';
@@ -89,6 +102,15 @@ describe('secrets', () => {
     expect(found('reset your password today')).toEqual([]);
     expect(found('password=')).toEqual([]);
     expect(found('if secret == expected')).toEqual([]);
+    // keys compared in place, in any letter case; not a longer or shorter word
+    expect(found('API_KEY: k3y-v4lue')).toEqual([['PASSWORD', 'k3y-v4lue']]);
+    expect(found('Client_Secret="s3cr3t"')).toEqual([['PASSWORD', 's3cr3t']]);
+    expect(found('passwords=plenty tokens=many')).toEqual([]);
+    // a value a specific recognizer knows is left to it, quoted or not
+    const gh = 'ghp_0123456789abcdefghijABCDEFGHIJ012345';
+    expect(found(`token="${gh}"`)).toEqual([['GITHUB_TOKEN', gh]]);
+    expect(found(`token=${gh}`)).toEqual([['GITHUB_TOKEN', gh]]);
+    expect(found('token="AKIAIOSFODNN7EXAMPLE"')).toEqual([['AWS_ACCESS_KEY', 'AKIAIOSFODNN7EXAMPLE']]);
   });
 });
 

@@ -4,7 +4,7 @@
 // the end of what it found, or -1; they run only where the scanner saw the
 // right first characters.
 
-import { ALNUM, boundaryAfter, clsAt, codeAt, DIGIT, LOWER, runEnd, UPPER, WORD } from './char-class.js';
+import { ALNUM, boundaryAfter, CLS, clsAt, codeAt, DIGIT, LOWER, runEnd, UPPER, WORD } from './char-class.js';
 import { base58CheckValidAt, bech32ValidAt, ibanLengthAt, ibanValidAt } from './checksums.js';
 
 const LETTER = UPPER | LOWER;
@@ -71,25 +71,17 @@ export function nino(s: string, i: number): number {
   return boundaryAfter(s, j) ? j : -1;
 }
 
-const AWS_PREFIXES = new Set([
-  'AKIA',
-  'ASIA',
-  'ABIA',
-  'ACCA',
-  'AGPA',
-  'AIDA',
-  'AROA',
-  'AIPA',
-  'ANPA',
-  'ANVA',
-  'ASCA',
-]);
+const AWS_PREFIXES = ['AKIA', 'ASIA', 'ABIA', 'ACCA', 'AGPA', 'AIDA', 'AROA', 'AIPA', 'ANPA', 'ANVA', 'ASCA'];
+
+function startsWithAny(s: string, i: number, prefixes: readonly string[]): boolean {
+  for (let k = 0; k < prefixes.length; k++) if (s.startsWith(prefixes[k]!, i)) return true;
+  return false;
+}
 
 /** AWS access key id: a 4-letter kind prefix and 16 upper-case base32 characters. */
 export function awsKey(s: string, i: number, end: number): number {
   if (end - i !== 20) return -1;
-  const prefix = s.slice(i, i + 4);
-  if (!AWS_PREFIXES.has(prefix) && !prefix.startsWith('A3T')) return -1;
+  if (!s.startsWith('A3T', i) && !startsWithAny(s, i, AWS_PREFIXES)) return -1;
   for (let k = i + 4; k < end; k++) if ((clsAt(s, k) & LOWER) !== 0) return -1;
   return boundaryAfter(s, end) ? end : -1;
 }
@@ -131,10 +123,42 @@ function base64urlEnd(s: string, i: number): number {
   const n = s.length;
   while (i < n) {
     const c = s.charCodeAt(i);
-    if (c < 128 && ((clsAt(s, i) & WORD) !== 0 || c === 45)) i++;
+    if (c < 128 && ((CLS[c]! & WORD) !== 0 || c === 45)) i++;
     else break;
   }
   return i;
+}
+
+/** base64url digit values (A-Z a-z 0-9 - _), -1 for anything else. */
+const B64URL = new Int8Array(128).fill(-1);
+for (let k = 0; k < 64; k++) {
+  B64URL['ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_'.charCodeAt(k)] = k;
+}
+const ALG = 0x22616c67; // the bytes `"alg`
+
+/**
+ * Does the base64url text `s[start, end)` decode to bytes holding `"alg"`?
+ * Decoded in place, byte by byte, with the last four bytes kept in one
+ * integer: no buffer, no string (the header is read for every JWT candidate).
+ */
+function headerNamesAlg(s: string, start: number, end: number): boolean {
+  let bits = 0;
+  let nbits = 0;
+  let last4 = 0;
+  for (let k = start; k < end; k++) {
+    const c = s.charCodeAt(k);
+    const v = c < 128 ? B64URL[c]! : -1;
+    if (v < 0) continue; // as Buffer.from(…, 'base64url') skips what is not base64
+    bits = ((bits << 6) | v) & 0xffffff;
+    nbits += 6;
+    if (nbits >= 8) {
+      nbits -= 8;
+      const byte = (bits >>> nbits) & 0xff;
+      if (byte === 0x22 && last4 === ALG) return true;
+      last4 = (last4 << 8) | byte;
+    }
+  }
+  return false;
 }
 
 /** JWT (JWS compact form): three base64url segments whose header decodes to JSON naming `alg`. */
@@ -145,8 +169,7 @@ export function jwt(s: string, i: number): number {
   if (p - h - 1 < 2 || codeAt(s, p) !== 46) return -1;
   const end = base64urlEnd(s, p + 1);
   if (codeAt(s, end) === 46) return -1; // a fourth segment: JWE or something else
-  const header = Buffer.from(s.slice(i, h), 'base64url').toString('latin1');
-  return header.includes('"alg"') ? end : -1;
+  return headerNamesAlg(s, i, h) ? end : -1;
 }
 
 /** Bitcoin legacy and P2SH addresses: base58check, version byte 0 or 5. */
@@ -185,9 +208,40 @@ export function privateKey(s: string, i: number): number {
   return close < 0 ? s.length : close + 5;
 }
 
-const SPECIFIC = /^["']?(?:eyJ|gh[pousr]_|github_pat_|xox[abposr]-|xapp-|A[SK]IA)/;
+/**
+ * Does a value a specific recognizer knows start at `j` (after an optional
+ * quote)? `eyJ`, `gh[pousr]_`, `github_pat_`, `xox[abposr]-`, `xapp-`,
+ * `A[SK]IA`, compared in place.
+ */
+function specificAt(s: string, j: number): boolean {
+  const q = codeAt(s, j);
+  if (q === 34 || q === 39) j++;
+  switch (codeAt(s, j)) {
+    case 101: // e
+      return s.startsWith('eyJ', j);
+    case 103: // g
+      return (
+        (codeAt(s, j + 1) === 104 && codeAt(s, j + 3) === 95 && isOneOf(codeAt(s, j + 2), 'pousr')) ||
+        s.startsWith('github_pat_', j)
+      );
+    case 120: // x
+      return (
+        (s.startsWith('xox', j) && codeAt(s, j + 4) === 45 && isOneOf(codeAt(s, j + 3), 'abposr')) ||
+        s.startsWith('xapp-', j)
+      );
+    case 65: // A
+      return s.startsWith('IA', j + 2) && (codeAt(s, j + 1) === 83 || codeAt(s, j + 1) === 75);
+    default:
+      return false;
+  }
+}
 
-const SECRET_KEYS = new Set([
+function isOneOf(c: number, chars: string): boolean {
+  for (let k = 0; k < chars.length; k++) if (chars.charCodeAt(k) === c) return true;
+  return false;
+}
+
+const SECRET_KEYS = [
   'password',
   'passwd',
   'pwd',
@@ -205,7 +259,25 @@ const SECRET_KEYS = new Set([
   'aws_secret_access_key',
   'private_key',
   'authorization',
-]);
+];
+
+/** SECRET_KEYS by length, for comparing a key in place. */
+const KEYS_BY_LENGTH: string[][] = Array.from({ length: 22 }, () => []);
+for (const key of SECRET_KEYS) KEYS_BY_LENGTH[key.length]!.push(key);
+
+/** Is `s[i, end)` one of SECRET_KEYS, ASCII letters in either case? */
+function isSecretKey(s: string, i: number, end: number): boolean {
+  const keys = KEYS_BY_LENGTH[end - i];
+  if (keys === undefined) return false;
+  next: for (const key of keys) {
+    for (let k = 0; k < key.length; k++) {
+      const c = s.charCodeAt(i + k);
+      if ((c >= 65 && c <= 90 ? c | 0x20 : c) !== key.charCodeAt(k)) continue next;
+    }
+    return true;
+  }
+  return false;
+}
 
 /**
  * The value in `password=…`, `"password": "…"`, `pwd: …` (keys compared
@@ -215,7 +287,7 @@ const SECRET_KEYS = new Set([
 export function secretAssignment(s: string, i: number, wordEnd: number, out: Int32Array): number {
   const len = wordEnd - i;
   if (len < 3 || len > 21) return -1;
-  if (!SECRET_KEYS.has(s.slice(i, wordEnd).toLowerCase())) return -1;
+  if (!isSecretKey(s, i, wordEnd)) return -1;
   let j = wordEnd;
   const q0 = codeAt(s, j);
   if (q0 === 34 || q0 === 39) j++;
@@ -232,7 +304,7 @@ export function secretAssignment(s: string, i: number, wordEnd: number, out: Int
     while (codeAt(s, j) === 32) j++;
   }
   // a value a specific recognizer knows (a JWT, a GitHub token, …) is left to it
-  if (SPECIFIC.test(s.slice(j, j + 12))) return -1;
+  if (specificAt(s, j)) return -1;
   const q = codeAt(s, j);
   const n = Math.min(s.length, j + 257);
   let k: number;
