@@ -14,11 +14,11 @@ import type { Identity } from '../../identity/identity.js';
 import { type GatewayContext, OPEN_GATE } from '../gateway-context.js';
 import { BackendParser } from './backend-parser.js';
 import { CancelRegistry, type UpstreamConnector } from './cancel.js';
-import { CATALOG_QUERY, CatalogReader } from './catalog.js';
-import { AuthCode, ErrorField, TxStatus } from './codes.js';
+import { AuthCode, TxStatus } from './codes.js';
 import { FrontendParser } from './frontend-parser.js';
+import { type HandshakeHost, UpstreamHandshake } from './handshake.js';
 import { DEFAULT_PG_LIMITS, type PgLimits } from './limits.js';
-import type { BackendMessage, Frame, FrontendMessage, ReadyForQuery, StartupMessage } from './messages.js';
+import type { BackendMessage, Frame, FrontendMessage, StartupMessage } from './messages.js';
 import { Outbox } from './outbox.js';
 import { CommandProxy, type ProxyHost } from './proxy.js';
 import * as ser from './serializer.js';
@@ -28,10 +28,8 @@ const enum Phase {
   Startup,
   Password,
   Authenticating,
-  UpstreamAuth,
-  UpstreamStartup,
-  /** Reading table names for masking (catalog.ts) before the agent's first command. */
-  Catalog,
+  /** Authenticating upstream and starting up there (handshake.ts). */
+  Upstream,
   Ready,
   Closed,
 }
@@ -70,11 +68,8 @@ export class PgSession {
   private identity: Identity | null = null;
   private expiresAtMs = Number.POSITIVE_INFINITY;
   private startup: StartupMessage | null = null;
-  private upstreamAuth: UpstreamAuth | null = null;
-  private catalog: CatalogReader | null = null;
-  private cancelKey: { processId: number; secretKey: number } | null = null;
+  private handshake: UpstreamHandshake | null = null;
   draining = false;
-  private standardConformingStrings = true;
   private bytesIn = 0;
   private endError: string | undefined = undefined;
   private readonly toAgent = new Outbox();
@@ -84,6 +79,7 @@ export class PgSession {
   private readonly onBackend: (msg: BackendMessage, frame: Frame) => void;
 
   private readonly host: ProxyHost;
+  private readonly handshakeHost: HandshakeHost;
 
   constructor(readonly opts: PgSessionOptions) {
     this.ctx = opts.ctx;
@@ -109,6 +105,14 @@ export class PgSession {
         this.toAgent.flushAndThrottle(this.upstream);
         this.close('sidecar shutting down');
       },
+    };
+    this.handshakeHost = {
+      refused: (why) => {
+        this.toAgent.flushAndThrottle(this.upstream);
+        this.close(why);
+      },
+      fail: (e) => this.fail(e),
+      ready: (status, frame) => this.ready(status, frame),
     };
     this.onFrontend = (m, f) => this.frontend(m, f);
     this.onBackend = (m, f) => this.backend(m, f);
@@ -316,8 +320,16 @@ export class PgSession {
     }
     this.upstream = up;
     this.toUpstream.socket = up;
-    this.phase = Phase.UpstreamAuth;
-    this.upstreamAuth = new UpstreamAuth(this.target.name, creds, (b) => up.write(b));
+    this.phase = Phase.Upstream;
+    this.handshake = new UpstreamHandshake(
+      this.ctx,
+      this.target,
+      this.opts.cancels,
+      new UpstreamAuth(this.target.name, creds, (b) => up.write(b)),
+      this.toAgent,
+      this.toUpstream,
+      this.handshakeHost,
+    );
     up.on('data', (chunk: Buffer) => this.upstreamData(chunk));
     up.on('error', (e) => this.upstreamGone(e.message));
     up.on('close', () => this.upstreamGone('connection closed'));
@@ -346,71 +358,7 @@ export class PgSession {
       this.proxy!.backend(msg, frame);
       return;
     }
-    if (this.phase === Phase.UpstreamAuth) {
-      if (msg.name === 'authentication') {
-        const done = this.upstreamAuth!.handle(msg);
-        if (done === true) {
-          this.upstreamAuth = null;
-          this.phase = Phase.UpstreamStartup;
-          this.toAgent.send(ser.AUTH_OK);
-        } else if (done !== false) {
-          done.catch((e: unknown) => this.fail(e));
-        }
-        return;
-      }
-      if (msg.name === 'error') {
-        const state = msg.fields.get(ErrorField.Code) ?? '';
-        // Refusals of our credentials would name our role: the agent learns only that we were refused.
-        if (state.startsWith('28')) throw agError('AG_ERR_UPSTREAM_AUTH', this.target.name);
-        this.toAgent.forward(frame);
-        this.toAgent.flushAndThrottle(this.upstream);
-        this.close(`upstream refused the session: ${msg.fields.get(ErrorField.Message) ?? state}`);
-        return;
-      }
-      if (msg.name === 'notice') {
-        this.toAgent.forward(frame);
-        return;
-      }
-      throw agError('AG_ERR_PROTOCOL_MALFORMED', `upstream sent ${msg.name} before authenticating`);
-    }
-    if (this.phase === Phase.UpstreamStartup) {
-      switch (msg.name) {
-        case 'backendKeyData':
-          this.cancelKey = this.opts.cancels.register({
-            target: this.target,
-            processId: msg.processId,
-            secretKey: msg.secretKey,
-          });
-          this.toAgent.send(ser.backendKeyData(this.cancelKey.processId, this.cancelKey.secretKey));
-          return;
-        case 'readyForQuery':
-          if (this.ctx.needsTableNames?.(this.target) === true) {
-            this.catalog = new CatalogReader();
-            this.phase = Phase.Catalog;
-            this.toUpstream.send(CATALOG_QUERY);
-            return;
-          }
-          this.ready(msg.status, frame);
-          return;
-        case 'error':
-          this.toAgent.forward(frame);
-          this.toAgent.flushAndThrottle(this.upstream);
-          this.close(`upstream refused the session: ${msg.fields.get(ErrorField.Message) ?? ''}`);
-          return;
-        default:
-          if (msg.name === 'parameterStatus' && msg.parameter === 'standard_conforming_strings') {
-            this.standardConformingStrings = msg.value === 'on';
-          }
-          // ParameterStatus, NoticeResponse: the agent sees the server as it is.
-          this.toAgent.forward(frame);
-          return;
-      }
-    }
-    if (this.phase === Phase.Catalog) {
-      if (!this.catalog!.message(msg, frame)) return;
-      this.ready((msg as ReadyForQuery).status, frame);
-      return;
-    }
+    if (this.phase === Phase.Upstream) this.handshake!.message(msg, frame);
     // Closed: drop.
   }
 
@@ -428,10 +376,9 @@ export class PgSession {
       limits: this.limits,
       host: this.host,
       txStatus: status,
-      standardConformingStrings: this.standardConformingStrings,
-      tableNames: this.catalog?.tables ?? null,
+      standardConformingStrings: this.handshake!.standardConformingStrings,
+      tableNames: this.handshake!.tableNames,
     });
-    this.catalog = null;
     this.phase = Phase.Ready;
     this.agent.resume();
     if (this.draining) this.close('sidecar shutting down');
@@ -439,12 +386,7 @@ export class PgSession {
 
   private upstreamGone(why: string): void {
     if (this.phase === Phase.Closed) return;
-    if (
-      this.phase === Phase.Ready ||
-      this.phase === Phase.UpstreamAuth ||
-      this.phase === Phase.UpstreamStartup ||
-      this.phase === Phase.Catalog
-    ) {
+    if (this.phase === Phase.Ready || this.phase === Phase.Upstream) {
       this.toAgent.flushAndThrottle(this.upstream);
       this.fail(agError('AG_ERR_UPSTREAM_UNAVAILABLE', this.target.name, why));
     } else {
@@ -477,8 +419,8 @@ export class PgSession {
     }
     if (!this.agent.destroyed) this.agent.end();
     if (wasClosed) return;
-    if (this.cancelKey !== null)
-      this.opts.cancels.unregister(this.cancelKey.processId, this.cancelKey.secretKey);
+    const key = this.handshake?.cancelKey;
+    if (key != null) this.opts.cancels.unregister(key.processId, key.secretKey);
     this.proxy?.abandon();
     this.ctx.metrics.sessionClosed('postgres');
     this.ctx.metrics.bytes('in', this.bytesIn);
