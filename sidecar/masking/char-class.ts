@@ -21,6 +21,10 @@ for (let c = 97; c <= 122; c++) CLS[c] = LOWER;
 for (let c = 65; c <= 70; c++) CLS[c] = (CLS[c] ?? 0) | HEXL;
 for (let c = 97; c <= 102; c++) CLS[c] = (CLS[c] ?? 0) | HEXL;
 CLS[95] = UNDERSCORE;
+/** Letters outside a-f: a word holding one is no hex group (MAC, IPv6). */
+export const NOT_HEX = 32;
+for (let c = 71; c <= 90; c++) CLS[c] = (CLS[c] ?? 0) | NOT_HEX;
+for (let c = 103; c <= 122; c++) CLS[c] = (CLS[c] ?? 0) | NOT_HEX;
 
 /**
  * The code unit at `i`, or 0 (NUL, which no recognizer looks for) before the
@@ -34,6 +38,13 @@ CLS[95] = UNDERSCORE;
 export function codeAt(s: string, i: number): number {
   return i >= 0 && i < s.length ? s.charCodeAt(i) : 0;
 }
+
+/**
+ * CLS over every UTF-16 code unit (0 outside ASCII), for the scanner's word
+ * loop: one read per character and no test for non-ASCII first.
+ */
+export const CLS16 = new Uint8Array(65536);
+CLS16.set(CLS);
 
 /** Class of the character at `i`, 0 past either end or outside ASCII. */
 export function clsAt(s: string, i: number): number {

@@ -4,7 +4,20 @@
 // characters fit; a word no recognizer claims is skipped whole. Findings go
 // into a reused Matches buffer, in order and never overlapping.
 
-import { ALNUM, CLS, clsAt, codeAt, DIGIT, HEXL, LOWER, runEnd, UPPER, WORD } from './char-class.js';
+import {
+  ALNUM,
+  CLS,
+  CLS16,
+  clsAt,
+  codeAt,
+  DIGIT,
+  HEXL,
+  LOWER,
+  NOT_HEX,
+  runEnd,
+  UPPER,
+  WORD,
+} from './char-class.js';
 import { afterVersionWord } from './context.js';
 import { E } from './entities.js';
 import type { Matches } from './matches.js';
@@ -35,20 +48,14 @@ export function scan(s: string, enabled: number, ctx: number, m: Matches): void 
   let i = 0;
   while (i < n) {
     const c = s.charCodeAt(i);
-    if (c >= 128) {
-      i++;
-      continue;
-    }
-    const k = CLS[c]!;
+    const k = CLS16[c]!;
     if ((k & WORD) !== 0) {
       // The word's end first: most words are plain words, and a look at their
       // first two characters, length and next character rules them out here.
       let we = i + 1;
       let seen = k; // the classes in the word: a word without digits is no IBAN, NINO or bc1 address
       while (we < n) {
-        const d = s.charCodeAt(we);
-        if (d >= 128) break;
-        const dk = CLS[d]!;
+        const dk = CLS16[s.charCodeAt(we)]!;
         if ((dk & ALNUM) === 0) break;
         seen |= dk;
         we++;
@@ -63,11 +70,7 @@ export function scan(s: string, enabled: number, ctx: number, m: Matches): void 
         if (resume.at > we) we = resume.at;
       }
       // past the whole word and its '_' joins
-      while (we < n) {
-        const d = s.charCodeAt(we);
-        if (d >= 128 || (CLS[d]! & WORD) === 0) break;
-        we++;
-      }
+      while (we < n && (CLS16[s.charCodeAt(we)]! & WORD) !== 0) we++;
       i = we;
       continue;
     }
@@ -206,7 +209,9 @@ function token(
         const r = pushIf(m, E.CRYPTO, i, base58Address(s, i, wordEnd));
         if (r >= 0) return r;
       }
-      return enabled & NET && wordEnd - i <= 4 && netJoin(codeAt(s, wordEnd)) ? hexNet(s, i, enabled, m) : -1;
+      return enabled & NET && (seen & NOT_HEX) === 0 && wordEnd - i <= 4 && netJoin(codeAt(s, wordEnd))
+        ? hexNet(s, i, enabled, m)
+        : -1;
     }
     const next = codeAt(s, digitEnd);
     const len = digitEnd - i;
@@ -242,7 +247,9 @@ function token(
     r = pushIf(m, E.GITHUB_TOKEN, i, githubToken(s, i));
   }
   if (r < 0 && lw & LW_SLACK) r = pushIf(m, E.SLACK_TOKEN, i, slackToken(s, i));
-  if (r < 0 && lw & LW_HEX && wordEnd - i <= 4 && netJoin(codeAt(s, wordEnd))) r = hexNet(s, i, enabled, m);
+  if (r < 0 && lw & LW_HEX && (seen & NOT_HEX) === 0 && wordEnd - i <= 4 && netJoin(codeAt(s, wordEnd))) {
+    r = hexNet(s, i, enabled, m);
+  }
   if (r < 0 && lw & LW_KEY) {
     const keyEnd = runEnd(s, wordEnd, WORD);
     const len = keyEnd - i;
@@ -321,32 +328,52 @@ function digitCandidate(s: string, i: number, we: number, enabled: number): bool
 }
 
 /**
+ * What a word's first two characters (`c`, then an ASCII letter or digit
+ * `c1`) can begin, as LW_* flags: one table read rules out most words.
+ */
+const FIRST2 = new Uint8Array(128 * 128);
+for (let c = 0; c < 128; c++) {
+  for (let c1 = 0; c1 < 128; c1++) {
+    let f = 0;
+    if (LETTER_START[c]! & LW_NINO && c1 < 91) f |= LW_NINO; // AB 12 34 56 C
+    if (c === 65) f |= LW_AWS;
+    if ((c | 0x20) === 98 && (c1 | 0x20) === 99) f |= LW_BC1; // bc1 / BC1
+    if (c === 101 && c1 === 121) f |= LW_JWT; // eyJ
+    if (c === 103 && (c1 === 104 || c1 === 105)) f |= LW_GH; // gh?_, github_pat_
+    if (c === 120 && (c1 === 111 || c1 === 97)) f |= LW_SLACK; // xox?-, xapp-
+    if (LETTER_START[c]! & LW_HEX) f |= LW_HEX;
+    if (LETTER_START[c]! & LW_KEY && keyPrefix(c | 0x20, c1 | 0x20)) f |= LW_KEY;
+    FIRST2[(c << 7) | c1] = f;
+  }
+}
+
+/**
  * Could a word starting with letter `c` at `i` (ending at `we`, holding the
- * character classes `seen`) be anything? Length and classes first: they cost
- * no read, and most words fail on them.
+ * character classes `seen`) be anything? The first two characters, the
+ * length and the classes first: they rule out most words with one table read.
  */
 function letterCandidate(s: string, i: number, c: number, we: number, seen: number, lw: number): boolean {
   const len = we - i;
   // IBAN, NINO: a digit third (in a word of three or more, only if the word has digits)
   if (((seen & DIGIT) !== 0 || len <= 2) && (clsAt(s, i + 2) & DIGIT) !== 0) return true;
-  const f = LETTER_START[c]! & lw;
-  if (f === 0) return false;
   if (len === 1) {
+    const f = LETTER_START[c]! & lw;
+    if (f === 0) return false;
     const next = codeAt(s, we);
     if (f & LW_NINO && next < 91 && codeAt(s, i + 2) === 32) return true; // the NINO check below, for "A- "
-    return (f & LW_HEX) !== 0 && (next === 58 || next === 45 || next === 46);
+    return (f & LW_HEX) !== 0 && netJoin(next);
   }
-  const c1 = s.charCodeAt(i + 1);
-  const next = codeAt(s, we);
-  if (f & LW_NINO && len === 2 && c1 < 91 && next === 32) return true; // AB 12 34 56 C
+  const f = FIRST2[(c << 7) | s.charCodeAt(i + 1)]! & lw;
+  if (f === 0) return false;
   if (f & LW_AWS && len === 20) return true;
-  if (f & LW_BC1 && (seen & DIGIT) !== 0 && (c1 === 99 || c1 === 67)) return true;
-  if (f & LW_JWT && c1 === 121) return true;
-  if (f & LW_GH && (c1 === 104 || c1 === 105) && (len === 3 || len === 6) && next === 95) return true;
-  if (f & LW_SLACK && (c1 === 111 || c1 === 97) && len === 4 && next === 45) return true;
-  if (f & LW_HEX && len <= 4 && (next === 58 || next === 45 || next === 46)) return true;
-  if (f & LW_KEY && keyPrefix(c | 0x20, c1 | 0x20) && (next === 95 || assignmentFollows(s, we))) return true;
-  return false;
+  if (f & LW_BC1 && (seen & DIGIT) !== 0) return true;
+  if (f & LW_JWT) return true;
+  const next = codeAt(s, we);
+  if (f & LW_NINO && len === 2 && next === 32) return true;
+  if (f & LW_GH && (len === 3 || len === 6) && next === 95) return true;
+  if (f & LW_SLACK && len === 4 && next === 45) return true;
+  if (f & LW_HEX && (seen & NOT_HEX) === 0 && len <= 4 && netJoin(next)) return true;
+  return (f & LW_KEY) !== 0 && (next === 95 || assignmentFollows(s, we));
 }
 
 /** First two letters of the SECRET_KEYS (pa pw se cl ap ac au aw to), lower-cased. */
