@@ -30,12 +30,12 @@ export function genesisHash(traceId: string): string {
 let input = Buffer.allocUnsafe(1 << 16);
 
 /** SHA-256(previous hash's text || bytes start..end of `src`), hex. One copy, one-shot hashing. */
-export function linkHashBytes(previousHex: string, src: Uint8Array, start: number, end: number): string {
+export function linkHashBytes(previousHex: string, src: Buffer, start: number, end: number): string {
   const plen = utf8Length(previousHex);
   const n = plen + end - start;
   if (input.length < n) input = Buffer.allocUnsafe(Math.max(n, input.length * 2));
-  input.write(previousHex, 0, plen, 'utf8');
-  input.set(src.subarray(start, end), plen);
+  input.write(previousHex, 0, plen, plen === previousHex.length ? 'latin1' : 'utf8');
+  src.copy(input, plen, start, end);
   return hash('sha256', input.subarray(0, n), 'hex');
 }
 

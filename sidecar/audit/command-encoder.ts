@@ -231,7 +231,7 @@ function list(r: RingReader, starts: number[], ends: number[]): number {
   return n;
 }
 
-function strKV(w: PbWriter, k: Key, src: Uint8Array, s: number, e: number): void {
+function strKV(w: PbWriter, k: Key, src: Buffer, s: number, e: number): void {
   const vlen = e - s;
   const any = 1 + varintSize(vlen) + vlen;
   w.byte(0x4a);
@@ -260,7 +260,7 @@ function numKV(w: PbWriter, k: Key, v: number): void {
 }
 
 /** An array of strings (AnyValue.array_value of string values). */
-function listKV(w: PbWriter, k: Key, src: Uint8Array, starts: number[], ends: number[], n: number): void {
+function listKV(w: PbWriter, k: Key, src: Buffer, starts: number[], ends: number[], n: number): void {
   let arr = 0;
   for (let i = 0; i < n; i++) {
     const vlen = ends[i]! - starts[i]!;
@@ -285,7 +285,7 @@ function listKV(w: PbWriter, k: Key, src: Uint8Array, starts: number[], ends: nu
   }
 }
 
-function sameBytes(src: Uint8Array, as: number, ae: number, bs: number, be: number): boolean {
+function sameBytes(src: Buffer, as: number, ae: number, bs: number, be: number): boolean {
   if (ae - as !== be - bs) return false;
   for (let i = 0; i < ae - as; i++) if (src[as + i] !== src[bs + i]) return false;
   return true;
@@ -304,11 +304,7 @@ function nsField(w: PbWriter, field: number, ms: number, addNs: number): void {
     return;
   }
   const carry = Math.floor(lo / TWO32);
-  w.tag(field, 1);
-  w.ensure(8);
-  w.buf.writeUInt32LE(lo - carry * TWO32, w.pos);
-  w.buf.writeUInt32LE(hi * 1e6 + carry, w.pos + 4);
-  w.pos += 8;
+  w.fixed64Parts(field, lo - carry * TWO32, hi * 1e6 + carry);
 }
 
 const utf8 = new TextDecoder();
@@ -322,20 +318,49 @@ function maskedKeyOf(name: string): Key {
   return k;
 }
 
-/** The masked-value counts: per entity key and the total, sorted, each key once (the total wins a clash, as in commandSpan). */
-function maskedKVs(w: PbWriter, src: Uint8Array, n: number): void {
-  const counts = new Map<string, { k: Key; v: number }>();
-  let total = 0;
+/** How one list of entity names becomes attributes: keys in order, each with the entry it takes (-1: the total). */
+interface MaskedPlan {
+  /** The names' UTF-8 bytes, for recognizing the same list again without decoding it. */
+  readonly names: readonly Buffer[];
+  readonly keys: readonly { readonly k: Key; readonly entry: number }[];
+}
+/** The last few plans: a session's commands mostly mask the same entities. */
+const maskedPlans: MaskedPlan[] = [];
+
+function planFits(p: MaskedPlan, src: Buffer, n: number): boolean {
+  if (p.names.length !== n) return false;
   for (let i = 0; i < n; i++) {
-    const k = maskedKeyOf(utf8.decode(src.subarray(rec.maskedS[i]!, rec.maskedE[i]!)));
-    counts.set(k.s, { k, v: rec.maskedN[i]! });
-    total += rec.maskedN[i]!;
+    const b = p.names[i]!;
+    const s = rec.maskedS[i]!;
+    if (rec.maskedE[i]! - s !== b.length || src.compare(b, 0, b.length, s, rec.maskedE[i]!) !== 0)
+      return false;
   }
-  counts.set(K_MASKED_COUNT, { k: maskedKeyOf('count'), v: total });
-  for (const ks of [...counts.keys()].sort()) {
-    const c = counts.get(ks)!;
-    numKV(w, c.k, c.v);
+  return true;
+}
+
+function maskedPlan(src: Buffer, n: number): MaskedPlan {
+  for (const p of maskedPlans) if (planFits(p, src, n)) return p;
+  // Per entity key the last entry wins, and the total wins a clash (as in commandSpan).
+  const entries = new Map<string, { k: Key; entry: number }>();
+  const names: Buffer[] = [];
+  for (let i = 0; i < n; i++) {
+    const name = Buffer.from(src.subarray(rec.maskedS[i]!, rec.maskedE[i]!));
+    names.push(name);
+    const k = maskedKeyOf(name.toString('utf8'));
+    entries.set(k.s, { k, entry: i });
   }
+  entries.set(K_MASKED_COUNT, { k: maskedKeyOf('count'), entry: -1 });
+  const plan = { names, keys: [...entries.keys()].sort().map((ks) => entries.get(ks)!) };
+  if (maskedPlans.length >= 8) maskedPlans.pop();
+  maskedPlans.unshift(plan);
+  return plan;
+}
+
+/** The masked-value counts: per entity key and the total, sorted, each key once. */
+function maskedKVs(w: PbWriter, src: Buffer, n: number): void {
+  let total = 0;
+  for (let i = 0; i < n; i++) total += rec.maskedN[i]!;
+  for (const p of maskedPlan(src, n).keys) numKV(w, p.k, p.entry < 0 ? total : rec.maskedN[p.entry]!);
 }
 
 /**
@@ -347,10 +372,10 @@ export function encodeCommand(
   r: RingReader,
   st: SessionState,
   batch: SpanBatch,
-  ids: Uint8Array,
+  ids: Buffer,
   idAt: number,
 ): number {
-  const src = r.u8;
+  const src = r.buf;
   const mask = r.u32();
   const decision = r.u8v() & 3;
   const seq = r.u32();
@@ -422,41 +447,37 @@ export function encodeCommand(
   nsField(w, 8, startedAt, durNs);
 
   // Attributes in key order, the session's shared ones in their slots.
-  const sh = (i: number): void => {
-    const b = slots[i];
-    if (b !== undefined) w.bytes(b);
-  };
-  sh(0);
+  sh(w, slots, 0);
   if (mask & P_APPROVER) strKV(w, K_APPROVER, src, rec.approverS, rec.approverE);
-  sh(1);
+  sh(w, slots, 1);
   if (mask & P_APPROVAL) strKV(w, K_APPROVAL, src, rec.approvalS, rec.approvalE);
-  sh(2);
+  sh(w, slots, 2);
   if (mask & P_BYTES) numKV(w, K_BYTES, bytes);
-  sh(3);
+  sh(w, slots, 3);
   numKV(w, K_INDEX, st.chained + 1);
-  sh(4);
+  sh(w, slots, 4);
   numKV(w, K_SEQ, seq);
-  sh(5);
+  sh(w, slots, 5);
   w.bytes(DECISION_KV[decision]!);
-  sh(6);
+  sh(w, slots, 6);
   if (mask & P_ERROR) strKV(w, K_ERROR, src, rec.errS, rec.errE);
-  sh(S_MASKED);
+  sh(w, slots, S_MASKED);
   if (mask & P_MASKED) maskedKVs(w, src, nMasked);
-  sh(8);
+  sh(w, slots, 8);
   if (nOps > 0) listKV(w, K_OPS, src, rec.opsS, rec.opsE, nOps);
-  sh(9);
+  sh(w, slots, 9);
   if (rec.policyE > rec.policyS) strKV(w, K_POLICY, src, rec.policyS, rec.policyE);
-  sh(10);
+  sh(w, slots, 10);
   if (mask & P_TRUNCATED) numKV(w, K_TRUNCATED, truncatedFrom);
-  sh(11);
+  sh(w, slots, 11);
   if (mask & P_ROWS) numKV(w, K_ROWS, rows);
-  sh(12);
+  sh(w, slots, 12);
   if (rec.ruleE > rec.ruleS) strKV(w, K_RULE, src, rec.ruleS, rec.ruleE);
-  sh(13);
+  sh(w, slots, 13);
   if (nTab > 0) listKV(w, K_TABLES, src, rec.tabS, rec.tabE, nTab);
-  sh(14);
+  sh(w, slots, 14);
   if (nTab === 1 && !sb.http) strKV(w, K_COLLECTION, src, rec.tabS[0]!, rec.tabE[0]!);
-  sh(15);
+  sh(w, slots, 15);
   if (nOps === 1) strKV(w, K_OPERATION, src, rec.opsS[0]!, rec.opsE[0]!);
   else if (nOps > 1) {
     let same = true;
@@ -465,17 +486,17 @@ export function encodeCommand(
     const op = same ? `BATCH ${utf8.decode(src.subarray(rec.opsS[0]!, rec.opsE[0]!))}` : 'BATCH';
     keyValue(w, 9, K_OPERATION.s, op);
   }
-  sh(16);
+  sh(w, slots, 16);
   if (!sb.http) strKV(w, K_TEXT, src, rec.textS, rec.textE);
-  sh(17);
+  sh(w, slots, 17);
   if (mask & P_ERROR_CODE) strKV(w, K_ERROR_TYPE, src, rec.errCodeS, rec.errCodeE);
-  sh(18);
+  sh(w, slots, 18);
   if (mask & P_METHOD) strKV(w, K_METHOD, src, rec.methodS, rec.methodE);
-  sh(19);
+  sh(w, slots, 19);
   if (mask & P_STATUS) numKV(w, K_STATUS, httpStatus);
-  sh(20);
+  sh(w, slots, 20);
   if (mask & P_PATH) strKV(w, K_PATH, src, rec.pathS, rec.pathE);
-  sh(21);
+  sh(w, slots, 21);
 
   // A protocol that did not read the sqlcommenter comment itself still gets the
   // link: audit text keeps comments (masked; a traceparent survives masking).
@@ -500,7 +521,7 @@ export function encodeCommand(
   else {
     let ms = rec.errS;
     let me = rec.errE;
-    let msrc: Uint8Array = src;
+    let msrc: Buffer = src;
     if (!(mask & P_ERROR)) {
       msrc = DECISION_TEXT[decision]!;
       ms = 0;
@@ -537,8 +558,19 @@ export function encodeCommand(
   return endMs;
 }
 
-/** Whether bytes s..e hold a comment end `*\/` (the only way a text can carry a sqlcommenter traceparent). */
-function hasCommentEnd(src: Uint8Array, s: number, e: number): boolean {
-  for (let i = s + 1; i < e; i++) if (src[i] === 0x2f && src[i - 1] === 0x2a) return true;
-  return false;
+function sh(w: PbWriter, slots: readonly (Buffer | undefined)[], i: number): void {
+  const b = slots[i];
+  if (b !== undefined) w.bytes(b);
+}
+
+const COMMENT_END = Buffer.from('*/');
+
+/** Whether bytes s..e hold a comment end (the only way a text can carry a sqlcommenter traceparent). */
+function hasCommentEnd(src: Buffer, s: number, e: number): boolean {
+  // Short texts by hand; longer ones with the native search (a view, so it stops at the text's end).
+  if (e - s <= 24) {
+    for (let i = s + 1; i < e; i++) if (src[i] === 0x2f && src[i - 1] === 0x2a) return true;
+    return false;
+  }
+  return src.subarray(s, e).indexOf(COMMENT_END) >= 0;
 }

@@ -45,6 +45,13 @@ interface Checkpoint {
   ended: string[];
 }
 
+interface RecentSession {
+  readonly id: string;
+  readonly bytes: Buffer;
+  readonly st: SessionState;
+}
+const RECENT = 64;
+
 const INCOMPLETE_RESTART = 'sidecar restarted before the session ended';
 const INCOMPLETE_STOP = 'sidecar stopped before the session ended';
 
@@ -56,6 +63,7 @@ export class Pipeline {
   private readonly spool: Spool;
   private readonly client: OtlpHttpClient | undefined;
   private readonly sessions = new Map<string, SessionState>();
+  private readonly recentCache: (RecentSession | undefined)[] = new Array(RECENT).fill(undefined);
   private readonly dirty = new Set<string>();
   private readonly ended = new Set<string>();
   /** The spans read since the last group commit, already encoded. */
@@ -166,16 +174,16 @@ export class Pipeline {
       // The session id follows the fixed fields (kind, mask, decision, seq, start, duration).
       const at = r.pos + 25;
       const len = r.dv.getUint32(at, true);
-      const id = r.buf.toString('utf8', at + 4, at + 4 + len);
-      const st = this.session(id, r.dv.getFloat64(r.pos + 9, true));
-      encodeCommand(r, st, this.batch, this.ids, this.spanIdAt());
-      this.dirty.add(id);
+      const e = this.recent(r.buf, at + 4, at + 4 + len, r.dv.getFloat64(r.pos + 9, true));
+      encodeCommand(r, e.st, this.batch, this.ids, this.spanIdAt());
+      this.dirty.add(e.id);
       return;
     }
     const ev = readEvent(r);
     switch (ev.kind) {
       case Kind.SessionStart:
         this.sessions.set(ev.e.sessionId, openSession(ev.e, this.spanId()));
+        this.recentCache.fill(undefined);
         this.dirty.add(ev.e.sessionId);
         break;
       case Kind.SessionAuth:
@@ -186,11 +194,27 @@ export class Pipeline {
         const st = this.session(ev.e.sessionId, now);
         this.batch.add(sessionSpan(st, ev.e));
         this.sessions.delete(ev.e.sessionId);
+        this.recentCache.fill(undefined);
         this.dirty.delete(ev.e.sessionId);
         this.ended.add(ev.e.sessionId);
         break;
       }
     }
+  }
+
+  /**
+   * The session whose id is bytes s..e of the ring: a small cache by the id's
+   * last bytes saves decoding the id and hashing it for the map, per command.
+   */
+  private recent(src: Buffer, s: number, e: number, at: number): RecentSession {
+    const slot = e - s >= 2 ? (src[e - 1]! * 31 + src[e - 2]!) & (RECENT - 1) : 0;
+    const c = this.recentCache[slot];
+    if (c !== undefined && c.bytes.length === e - s && src.compare(c.bytes, 0, c.bytes.length, s, e) === 0)
+      return c;
+    const id = src.toString('utf8', s, e);
+    const fresh: RecentSession = { id, bytes: Buffer.from(src.subarray(s, e)), st: this.session(id, at) };
+    this.recentCache[slot] = fresh;
+    return fresh;
   }
 
   private session(id: string, at: number): SessionState {
@@ -373,6 +397,7 @@ export class Pipeline {
       this.dirty.delete(id);
     }
     this.sessions.clear();
+    this.recentCache.fill(undefined);
     this.flush(true);
     this.publishStats();
   }

@@ -151,7 +151,7 @@ class RingSink implements DurableAuditSink {
       resource,
       version: opts.serviceVersion ?? '0.1.0',
       flushMs: opts.flushMs ?? 10,
-      exportDelayMs: 50,
+      exportDelayMs: 200,
       maxBatchSpans: 512,
       maxExportBytes: 1 << 20,
       exportTimeoutMs: opts.exportTimeoutMs ?? 10_000,

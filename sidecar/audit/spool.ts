@@ -27,6 +27,7 @@ import {
   rmSync,
   writeFileSync,
   writeSync,
+  writevSync,
 } from 'node:fs';
 import { join } from 'node:path';
 import { crc32 } from 'node:zlib';
@@ -102,6 +103,19 @@ export function scanRecords(
   return off;
 }
 
+/** Writes all of `parts` (`size` bytes), continuing after a short write. */
+function writeAll(fd: number, parts: Uint8Array[], size: number): void {
+  let done = writevSync(fd, parts);
+  if (done === size) return;
+  let i = 0;
+  for (; done >= parts[i]!.length; i++) done -= parts[i]!.length;
+  for (; i < parts.length; i++) {
+    const p = parts[i]!;
+    for (; done < p.length; ) done += writeSync(fd, p, done, p.length - done);
+    done = 0;
+  }
+}
+
 export class Spool {
   private readonly dir: string;
   private readonly maxBytes: number;
@@ -117,8 +131,8 @@ export class Spool {
   private ackSeg = 0;
   private ackOff = 0;
   private rotateHook: () => SpoolRecord | undefined = () => undefined;
-  /** Reused across appends and exports: fresh large buffers cost page faults. */
-  private writeBuf = Buffer.allocUnsafe(1 << 20);
+  /** Record headers of an append; the body buffer is reused across exports: fresh large buffers cost page faults. */
+  private writeBuf = Buffer.allocUnsafe(16 * RECORD_HEADER);
   private bodyBuf = Buffer.allocUnsafe(1 << 20);
 
   constructor(opts: SpoolOptions) {
@@ -212,20 +226,22 @@ export class Spool {
     this.write(records);
   }
 
+  /** Record headers go into one small buffer; payloads are written from where they are (writev, no copy). */
   private write(records: readonly SpoolRecord[]): void {
-    let size = 0;
-    for (const r of records) size += RECORD_HEADER + r.payload.length;
-    if (this.writeBuf.length < size)
-      this.writeBuf = Buffer.allocUnsafe(Math.max(size, this.writeBuf.length * 2));
-    const buf = this.writeBuf;
+    if (this.writeBuf.length < records.length * RECORD_HEADER)
+      this.writeBuf = Buffer.allocUnsafe(records.length * RECORD_HEADER * 2);
+    const heads = this.writeBuf;
     const seg = this.segments.at(-1)!;
+    const parts: Uint8Array[] = [];
     let off = 0;
-    for (const r of records) {
-      buf.writeUInt32LE(r.payload.length, off);
-      buf.writeUInt32LE(crc32(r.payload), off + 4);
-      buf[off + 8] = r.kind;
-      buf.writeUInt32LE(r.spans, off + 9);
-      buf.set(r.payload, off + RECORD_HEADER);
+    for (let i = 0; i < records.length; i++) {
+      const r = records[i]!;
+      const h = i * RECORD_HEADER;
+      heads.writeUInt32LE(r.payload.length, h);
+      heads.writeUInt32LE(crc32(r.payload), h + 4);
+      heads[h + 8] = r.kind;
+      heads.writeUInt32LE(r.spans, h + 9);
+      parts.push(heads.subarray(h, h + RECORD_HEADER), r.payload);
       if (r.kind === REC_SPANS) {
         this.queue.push({
           seg: seg.n,
@@ -238,11 +254,10 @@ export class Spool {
       }
       off += RECORD_HEADER + r.payload.length;
     }
-    let done = 0;
-    while (done < size) done += writeSync(this.fd, buf, done, size - done);
+    writeAll(this.fd, parts, off);
     if (this.fsync) fsyncSync(this.fd);
-    seg.size += size;
-    this.total += size;
+    seg.size += off;
+    this.total += off;
   }
 
   private rotate(): void {
