@@ -38,9 +38,12 @@ function isIntlLetter(c: number): boolean {
 
 /** Characters of an e-mail local part (the dot-atom subset people write). */
 function isLocalChar(c: number): boolean {
-  if (c >= 128) return isIntlLetter(c);
-  if ((CLS[c]! & WORD) !== 0) return true;
-  return c === 46 || c === 45 || c === 43 || c === 37 || c === 39; // . - + % '
+  return c < 128 ? LOCAL[c] === 1 : isIntlLetter(c);
+}
+
+const LOCAL = new Uint8Array(128);
+for (let c = 0; c < 128; c++) {
+  if ((CLS[c]! & WORD) !== 0 || c === 46 || c === 45 || c === 43 || c === 37 || c === 39) LOCAL[c] = 1; // . - + % '
 }
 
 /** RFC 3986 userinfo characters (unreserved, sub-delims, ':' and '%'). */
@@ -108,14 +111,18 @@ function domainEnd(s: string, i: number): number {
   let j = i;
   let labels = 0;
   let lastLabelStart = i;
+  let kinds = 0; // LABEL_* bits of the last label read: the TLD must hold ASCII letters only
   while (j < n) {
     const start = j;
+    kinds = 0;
     while (j < n) {
       const c = s.charCodeAt(j);
-      if (c < 128 ? (CLS[c]! & ALNUM) !== 0 || c === 45 : isIntlLetter(c)) j++;
-      else break;
+      const d = c < 128 ? LABEL[c]! : isIntlLetter(c) ? LABEL_OTHER : 0;
+      if (d === 0) break;
+      kinds |= d;
+      j++;
     }
-    if (j === start || codeAt(s, start) === 45 || codeAt(s, j - 1) === 45) return -1;
+    if (j === start || s.charCodeAt(start) === 45 || s.charCodeAt(j - 1) === 45) return -1;
     labels++;
     lastLabelStart = start;
     if (codeAt(s, j) === 46 && ((clsAt(s, j + 1) & ALNUM) !== 0 || isIntlLetter(codeAt(s, j + 1)))) {
@@ -126,10 +133,18 @@ function domainEnd(s: string, i: number): number {
   }
   if (labels < 2) return -1;
   const tldLen = j - lastLabelStart;
-  if (tldLen < 2 || tldLen > 24) return -1;
-  for (let k = lastLabelStart; k < j; k++) if ((clsAt(s, k) & (UPPER | LOWER)) === 0) return -1;
+  if (tldLen < 2 || tldLen > 24 || kinds !== LABEL_LETTER) return -1;
   if (tldLen <= 4 && isFileExtension(s, lastLabelStart, j)) return -1;
   return j;
+}
+
+/** What a domain label holds, by ASCII code: letters, or digits and '-'. Letters beyond ASCII count as other. */
+const LABEL_LETTER = 1;
+const LABEL_OTHER = 2;
+const LABEL = new Uint8Array(128);
+for (let c = 0; c < 128; c++) {
+  if ((CLS[c]! & (UPPER | LOWER)) !== 0) LABEL[c] = LABEL_LETTER;
+  else if ((CLS[c]! & DIGIT) !== 0 || c === 45) LABEL[c] = LABEL_OTHER;
 }
 
 /**
@@ -177,7 +192,7 @@ function domainOrHostEnd(s: string, i: number): number {
 export function email(s: string, at: number, floor: number, out: Int32Array, atWidth = 1): number {
   const min = Math.max(floor, at - MAX_LOCAL);
   let j = at - 1;
-  while (j >= min && isLocalChar(codeAt(s, j))) j--;
+  while (j >= min && isLocalChar(s.charCodeAt(j))) j--;
   let start = j + 1;
   // a local part starts with neither '.' nor a quote (o'brien@ is an address, 'ana@ is a quoted one)
   while (start < at && (codeAt(s, start) === 46 || codeAt(s, start) === 39)) start++;

@@ -54,11 +54,14 @@ export function scan(s: string, enabled: number, ctx: number, m: Matches): void 
       // first two characters, length and next character rules them out here.
       let we = i + 1;
       let seen = k; // the classes in the word: a word without digits is no IBAN, NINO or bc1 address
+      let after = -1; // the character that ends the word, -1 at the end of the value
       while (we < n) {
-        const dk = CLS16[s.charCodeAt(we)]!;
+        after = s.charCodeAt(we);
+        const dk = CLS16[after]!;
         if ((dk & ALNUM) === 0) break;
         seen |= dk;
         we++;
+        after = -1;
       }
       if ((k & DIGIT) !== 0 ? digitCandidate(s, i, we, enabled) : letterCandidate(s, i, c, we, seen, lw)) {
         resume.at = -1;
@@ -67,11 +70,20 @@ export function scan(s: string, enabled: number, ctx: number, m: Matches): void 
           i = r;
           continue;
         }
-        if (resume.at > we) we = resume.at;
+        if (resume.at > we) {
+          we = resume.at;
+          after = 95; // not known: read below
+        }
       }
-      // past the whole word and its '_' joins
-      while (we < n && (CLS16[s.charCodeAt(we)]! & WORD) !== 0) we++;
-      i = we;
+      if (after === 95) {
+        // past the whole word and its '_' joins
+        while (we < n && (CLS16[s.charCodeAt(we)]! & WORD) !== 0) we++;
+        i = we;
+      } else {
+        // the character after the word is already read: a space or any other character no
+        // recognizer is anchored on is passed over here, not read again by the loop
+        i = after >= 0 && !ANCHOR[after & 0x7f] ? we + 1 : we;
+      }
       continue;
     }
     let r = -1;
@@ -118,6 +130,10 @@ export function scan(s: string, enabled: number, ctx: number, m: Matches): void 
     i = r >= 0 ? r : i + 1;
   }
 }
+
+/** The punctuation the loop hands to a recognizer (@ % + ( - :), by code & 0x7f (a character outside ASCII that folds onto one is merely read again). */
+const ANCHOR = new Uint8Array(128);
+for (const ch of '@%+(-:') ANCHOR[ch.charCodeAt(0)] = 1;
 
 function pushIf(m: Matches, e: E, start: number, end: number): number {
   if (end >= 0) m.push(e, start, end);
