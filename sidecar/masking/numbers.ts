@@ -53,6 +53,10 @@ function cardShape(groups: number): boolean {
   return last >= 1 && last <= 4;
 }
 
+function isDigit(c: number): boolean {
+  return c >= 48 && c <= 57;
+}
+
 /** NANP: area and exchange codes start with 2-9. */
 function nanpAt(s: string, areaStart: number, exchStart: number): boolean {
   return codeAt(s, areaStart) >= 50 && codeAt(s, exchStart) >= 50;
@@ -70,16 +74,18 @@ export function digitGroups(s: string, i: number, enabled: number, ctx: Ctx, m: 
   let sep = 0;
   let mixed = false;
   let total = 0;
+  const sLen = s.length;
   for (;;) {
-    const e = runEnd(s, j, DIGIT);
+    let e = j;
+    while (e < sLen && isDigit(s.charCodeAt(e))) e++;
     gStart[groups] = j;
     gLen[groups] = e - j;
     total += e - j;
     groups++;
     j = e;
-    if (groups === MAX_GROUPS) break;
-    const c = codeAt(s, j);
-    if ((c === SPACE || c === DASH || c === DOT || c === SLASH) && isDigitAt(s, j + 1)) {
+    if (groups === MAX_GROUPS || j + 1 >= sLen) break;
+    const c = s.charCodeAt(j);
+    if ((c === SPACE || c === DASH || c === DOT || c === SLASH) && isDigit(s.charCodeAt(j + 1))) {
       if (sep === 0) sep = c;
       else if (sep !== c) mixed = true;
       j++;

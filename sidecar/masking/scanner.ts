@@ -56,12 +56,14 @@ export function scan(s: string, enabled: number, ctx: number, m: Matches): void 
       let seen = k; // the classes in the word: a word without digits is no IBAN, NINO or bc1 address
       let after = -1; // the character that ends the word, -1 at the end of the value
       while (we < n) {
-        after = s.charCodeAt(we);
-        const dk = CLS16[after]!;
-        if ((dk & ALNUM) === 0) break;
+        const d = s.charCodeAt(we);
+        const dk = CLS16[d]!;
+        if ((dk & ALNUM) === 0) {
+          after = d;
+          break;
+        }
         seen |= dk;
         we++;
-        after = -1;
       }
       if ((k & DIGIT) !== 0 ? digitCandidate(s, i, we, enabled) : letterCandidate(s, i, c, we, seen, lw)) {
         resume.at = -1;
@@ -231,10 +233,15 @@ function token(
     }
     const next = codeAt(s, digitEnd);
     const len = digitEnd - i;
-    // what hexNet can make of digits: a MAC (12:, 12-, Cisco's 1234.5678.9abc) or IPv6 (1-4 digits and ':')
+    // what hexNet can make of digits: a MAC (12:, 12-34-56-…, Cisco's 1234.5678.9abc; a date's 03-23 is
+    // none) or IPv6 (1-4 digits and ':')
     if (
       enabled & NET &&
-      (next === 58 ? len <= 4 : next === 45 ? len === 2 : next === 46 && len === 4 && codeAt(s, i + 9) === 46)
+      (next === 58
+        ? len <= 4
+        : next === 45
+          ? len === 2 && codeAt(s, i + 5) === 45
+          : next === 46 && len === 4 && codeAt(s, i + 9) === 46)
     ) {
       const r = hexNet(s, i, enabled, m);
       if (r >= 0) return r;
