@@ -39,6 +39,10 @@ export function codeAt(s: string, i: number): number {
   return i >= 0 && i < s.length ? s.charCodeAt(i) : 0;
 }
 
+/** The punctuation the scanner hands to a recognizer: @ (e-mail, URL), % (%40), + ( (phones), - (PEM), : (IPv6). */
+export const ANCHOR = 64;
+for (const ch of '@%+(-:') CLS[ch.charCodeAt(0)] = (CLS[ch.charCodeAt(0)] ?? 0) | ANCHOR;
+
 /**
  * CLS over every UTF-16 code unit (0 outside ASCII), for the scanner's word
  * loop: one read per character and no test for non-ASCII first.

@@ -6,6 +6,7 @@
 
 import {
   ALNUM,
+  ANCHOR,
   CLS,
   CLS16,
   clsAt,
@@ -84,8 +85,14 @@ export function scan(s: string, enabled: number, ctx: number, m: Matches): void 
       } else {
         // the character after the word is already read: a space or any other character no
         // recognizer is anchored on is passed over here, not read again by the loop
-        i = after >= 0 && !ANCHOR[after & 0x7f] ? we + 1 : we;
+        i = after >= 0 && (CLS16[after]! & ANCHOR) === 0 ? we + 1 : we;
       }
+      continue;
+    }
+    if ((k & ANCHOR) === 0) {
+      // spaces, other punctuation, text outside ASCII: passed over in one run
+      i++;
+      while (i < n && (CLS16[s.charCodeAt(i)]! & (WORD | ANCHOR)) === 0) i++;
       continue;
     }
     let r = -1;
@@ -132,10 +139,6 @@ export function scan(s: string, enabled: number, ctx: number, m: Matches): void 
     i = r >= 0 ? r : i + 1;
   }
 }
-
-/** The punctuation the loop hands to a recognizer (@ % + ( - :), by code & 0x7f (a character outside ASCII that folds onto one is merely read again). */
-const ANCHOR = new Uint8Array(128);
-for (const ch of '@%+(-:') ANCHOR[ch.charCodeAt(0)] = 1;
 
 function pushIf(m: Matches, e: E, start: number, end: number): number {
   if (end >= 0) m.push(e, start, end);
