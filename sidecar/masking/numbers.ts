@@ -63,11 +63,19 @@ function nanpAt(s: string, areaStart: number, exchStart: number): boolean {
 }
 
 /**
- * Digit groups starting at `i` (a digit at a token boundary). Pushes at most
+ * Digit groups starting at `i` (a digit at a token boundary; its run of
+ * digits ends at `firstEnd`). Pushes at most
  * one finding. Returns the end of the finding, or -1 (the caller moves past
  * the first group only, so a shorter sequence further on is still seen).
  */
-export function digitGroups(s: string, i: number, enabled: number, ctx: Ctx, m: Matches): number {
+export function digitGroups(
+  s: string,
+  i: number,
+  firstEnd: number,
+  enabled: number,
+  ctx: Ctx,
+  m: Matches,
+): number {
   resume.at = -1;
   let j = i;
   let groups = 0;
@@ -76,7 +84,8 @@ export function digitGroups(s: string, i: number, enabled: number, ctx: Ctx, m: 
   let total = 0;
   const sLen = s.length;
   for (;;) {
-    let e = j;
+    // the first group's end is known: the scanner read its digits already
+    let e = groups === 0 ? firstEnd : j;
     while (e < sLen && isDigit(s.charCodeAt(e))) e++;
     gStart[groups] = j;
     gLen[groups] = e - j;

@@ -256,7 +256,7 @@ function token(
       const end = ipv4Tail(s, i);
       if (end >= 0 && !afterVersionWord(s, i)) return pushIf(m, E.IP_ADDRESS, i, end);
     }
-    return digitGroups(s, i, enabled, ctx, m);
+    return digitGroups(s, i, digitEnd, enabled, ctx, m);
   }
   const lw = LETTER_START[c]! & letterMask(enabled);
   const ibanish = (clsAt(s, i + 2) & DIGIT) !== 0;
