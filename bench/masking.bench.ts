@@ -87,8 +87,16 @@ function median(xs: number[]): number {
   return xs[xs.length >> 1]!;
 }
 
-/** Median of `runs` passes over `values`, after enough passes for the JIT to settle, in MB/s. */
-function throughput(values: readonly string[], fn: (v: string) => unknown, runs = 31): number {
+/**
+ * Median and best of `runs` passes over `values`, after enough passes for the
+ * JIT to settle, in MB/s. The best pass is the one least disturbed by other
+ * work on the machine (CPU time still grows when a neighbour thrashes the caches).
+ */
+function throughput(
+  values: readonly string[],
+  fn: (v: string) => unknown,
+  runs = 31,
+): { median: number; best: number } {
   let bytes = 0;
   for (const v of values) bytes += Buffer.byteLength(v);
   const pass = (): void => {
@@ -97,7 +105,8 @@ function throughput(values: readonly string[], fn: (v: string) => unknown, runs 
   for (let w = 0; w < 20; w++) pass();
   const rates: number[] = [];
   for (let r = 0; r < runs; r++) rates.push(bytes / cpuMicros(pass));
-  return median(rates);
+  const med = median(rates);
+  return { median: med, best: Math.max(...rates) };
 }
 
 function resultRows(n: number): string[][] {
@@ -151,9 +160,10 @@ export async function run(): Promise<BenchResult[]> {
   const one = masker.forColumns([{ name: 'note', textual: true }], counts);
   const { all, clean } = corpusValues();
   const mixedBytes = all.reduce((a, v) => a + Buffer.byteLength(v), 0);
-  const mixed = throughput(all, (v) => one.mask(0, v));
-  const cleanRate = throughput(clean, (v) => one.mask(0, v));
-  const peer = throughput(all, combinedRegex);
+  const mixedRun = throughput(all, (v) => one.mask(0, v));
+  const mixed = mixedRun.median;
+  const cleanRate = throughput(clean, (v) => one.mask(0, v)).median;
+  const peer = throughput(all, combinedRegex).median;
 
   const cols: ColumnInfo[] = [
     { name: 'id', textual: false },
@@ -181,7 +191,7 @@ export async function run(): Promise<BenchResult[]> {
       name: 'throughput, labelled corpus (mixed PII and near-misses)',
       unit: 'MB/s',
       value: round(mixed, 1),
-      note: `${Math.round(mixedBytes / 1024)} KB, ${all.length} values; goal >= 100`,
+      note: `${Math.round(mixedBytes / 1024)} KB, ${all.length} values; best pass ${round(mixedRun.best, 1)}; goal >= 100`,
     },
     {
       name: 'reference: one combined regex (6 entities) with Luhn and IBAN checks',
