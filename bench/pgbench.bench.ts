@@ -3,7 +3,7 @@
 // one run and interleaved, so the ratios hold on this shared 2-core machine
 // where every proxy competes with PostgreSQL and pgbench for CPU.
 //
-// The sidecar is the real `agentgate sidecar` process (dist/cli/main.js) with
+// The sidecar is the real `agentgate sidecar` process (bin/agentgate) with
 // a policy of several rules and audit on (durable spool); one extra run turns
 // masking on. PgBouncer is skipped when it is not installed (CI has none).
 
@@ -78,12 +78,11 @@ async function startSidecar(masking: boolean): Promise<Proxy> {
   mkdirSync(join(dir, 'secrets', 'bench-db'), { recursive: true });
   writeFileSync(join(dir, 'secrets', 'bench-db', 'username'), 'postgres');
   writeFileSync(join(dir, 'secrets', 'bench-db', 'password'), '');
-  const main = fileURLToPath(new URL('../cli/main.js', import.meta.url));
+  // bin/agentgate, as a pod runs it: its V8 and malloc settings are part of what is measured.
+  const agentgate = fileURLToPath(new URL('../../bin/agentgate', import.meta.url));
   const child = spawn(
-    process.execPath,
+    agentgate,
     [
-      '--liftoff-only',
-      main,
       'sidecar',
       '--policy',
       join(dir, 'policy.yaml'),
