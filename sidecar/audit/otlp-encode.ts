@@ -153,6 +153,7 @@ export class SpanBatch {
   private readonly resource: Buffer;
   private readonly scope: Buffer;
   private readonly headroom: number;
+  private readonly head: PbWriter;
 
   constructor(scope: EncodeScope, size = 1 << 20) {
     const t = new PbWriter(4096);
@@ -166,6 +167,7 @@ export class SpanBatch {
     this.headroom = this.resource.length + this.scope.length + 32;
     this.w = new PbWriter(Math.max(size, this.headroom * 2));
     this.w.pos = this.headroom;
+    this.head = new PbWriter(this.headroom);
   }
 
   /** Bytes of spans so far. */
@@ -203,7 +205,8 @@ export class SpanBatch {
     const resLen = this.resource.length;
     const ss = 1 + varintSize(scopeLen) + scopeLen + spans;
     const rs = 1 + varintSize(resLen) + resLen + 1 + varintSize(ss) + ss;
-    const head = new PbWriter(this.headroom);
+    const head = this.head;
+    head.pos = 0;
     head.byte(0x0a);
     head.varint(rs);
     head.byte(0x0a);
