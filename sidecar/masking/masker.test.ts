@@ -106,6 +106,31 @@ describe('column rules', () => {
     expect(rm.mask(0, 'x')).toBeNull();
   });
 
+  test('a schema-qualified rule: its schema.table yes, the same table name in another schema no, unknown yes', () => {
+    const m = masker([{ columns: ['public.users.email'] }, { entities: ['EMAIL_ADDRESS'] }]);
+    const rm = m.forColumns([
+      text('email', 'public.users'),
+      text('EMAIL', 'Public.Users'),
+      text('email', 'audit.users'),
+      text('email', 'public.orders'),
+      text('email'),
+      text('email', ''),
+      text('phone', 'public.users'),
+    ]);
+    // not the rule's table: only the content rules apply (Scan); unknown or empty table: masked whole
+    expect([...rm.plans]).toEqual([
+      ColumnPlan.Whole,
+      ColumnPlan.Whole,
+      ColumnPlan.Scan,
+      ColumnPlan.Scan,
+      ColumnPlan.Whole,
+      ColumnPlan.Whole,
+      ColumnPlan.Scan,
+    ]);
+    expect(rm.mask(0, 'ana@example.com')).toBe('<MASKED>');
+    expect(rm.mask(2, 'ana@example.com')).toBe('<EMAIL_ADDRESS>');
+  });
+
   test('a column rule naming one entity counts under that entity', () => {
     const rm = masker([{ columns: ['tax_id'], entities: ['US_SSN'] }]).forColumns([text('TAX_ID')]);
     expect(rm.mask(0, '536-90-4399')).toBe('<US_SSN>');
