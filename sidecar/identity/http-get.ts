@@ -3,8 +3,8 @@
 // reaching into undici, so this uses node:https, which can.
 
 import { readFileSync } from 'node:fs';
-import http from 'node:http';
 import https from 'node:https';
+import { http } from '../../common/node-http.js';
 
 export interface HttpResponse {
   readonly status: number;

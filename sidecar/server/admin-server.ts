@@ -2,8 +2,9 @@
 // keys loaded) and Prometheus metrics. node:http, not a framework: three
 // routes on a port no agent traffic reaches.
 
-import { createServer, type Server } from 'node:http';
+import type { Server } from 'node:http';
 import type { Registry } from 'prom-client';
+import { http } from '../../common/node-http.js';
 import type { HostPort } from './config.js';
 
 export interface AdminDeps {
@@ -15,7 +16,7 @@ export interface AdminDeps {
 }
 
 export async function startAdminServer(at: HostPort, deps: AdminDeps): Promise<Server> {
-  const server = createServer((req, res) => {
+  const server = http.createServer((req, res) => {
     const path = (req.url ?? '/').split('?')[0];
     if (path === '/healthz/live') {
       res.writeHead(200, { 'content-type': 'text/plain' }).end('ok\n');

@@ -1,0 +1,50 @@
+// The sidecar's own HTTP code must not pull in Node's bundled undici (fetch,
+// WebSocket): an ES import of node:http does, at about 14 MB resident per
+// thread (common/node-http.ts).
+
+import { execFile } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+
+const run = promisify(execFile);
+const root = fileURLToPath(new URL('../..', import.meta.url));
+
+async function undiciLoadedAfter(imports: string[]): Promise<boolean> {
+  const script = [
+    ...imports.map((m) => `await import(${JSON.stringify(`./${m}`)});`),
+    "console.log(process.moduleLoadList.some((m) => m.includes('undici')));",
+  ].join('\n');
+  const { stdout } = await run(
+    process.execPath,
+    [
+      '--experimental-transform-types',
+      '--no-warnings',
+      '--import',
+      './test/run-from-source.mjs',
+      '--input-type=module',
+      '-e',
+      script,
+    ],
+    { cwd: root },
+  );
+  return stdout.trim() === 'true';
+}
+
+test('the admin server and the issuer client leave undici unloaded', async () => {
+  expect(await undiciLoadedAfter(['sidecar/server/admin-server.js', 'sidecar/identity/http-get.js'])).toBe(
+    false,
+  );
+});
+
+test('the check can tell: an ES import of node:http loads it', async () => {
+  const { stdout } = await run(
+    process.execPath,
+    [
+      '--input-type=module',
+      '-e',
+      "await import('node:http'); console.log(process.moduleLoadList.some((m) => m.includes('undici')));",
+    ],
+    { cwd: root },
+  );
+  expect(stdout.trim()).toBe('true');
+});
