@@ -26,24 +26,13 @@ import {
   P_TRACEPARENT,
   P_TRUNCATED,
 } from './event-codec.js';
+import { hasCommentEnd, type Key, key, listKV, nsField, numKV, sameBytes, sh, strKV } from './kv-bytes.js';
 import { keyValue, LINK_FLAGS, SPAN_FLAGS, type SpanBatch } from './otlp-encode.js';
 import { PbWriter, varintSize } from './pb-writer.js';
 import type { RingReader } from './ring.js';
-import { COMMAND_SPAN, msToNs } from './span-record.js';
+import { COMMAND_SPAN } from './span-record.js';
 import { maskedKey, parseTraceparent, type SessionState, sharedAttrs } from './spans.js';
 import { traceparentFromSql } from './traceparent.js';
-
-/** A key as written in a KeyValue: field 1 tag, length, UTF-8. */
-interface Key {
-  readonly s: string;
-  readonly b: Buffer;
-}
-
-function key(s: string): Key {
-  const w = new PbWriter(64);
-  w.string(1, s, true);
-  return { s, b: Buffer.from(w.buf.subarray(0, w.pos)) };
-}
 
 /**
  * A command span's own attribute keys in sorted order (command-encoder.test.ts
@@ -229,82 +218,6 @@ function list(r: RingReader, starts: number[], ends: number[]): number {
     ends[i] = str(r);
   }
   return n;
-}
-
-function strKV(w: PbWriter, k: Key, src: Buffer, s: number, e: number): void {
-  const vlen = e - s;
-  const any = 1 + varintSize(vlen) + vlen;
-  w.byte(0x4a);
-  w.varint(k.b.length + 1 + varintSize(any) + any);
-  w.bytes(k.b);
-  w.byte(0x12);
-  w.varint(any);
-  w.byte(0x0a);
-  w.varint(vlen);
-  w.copy(src, s, e);
-}
-
-function numKV(w: PbWriter, k: Key, v: number): void {
-  if (!Number.isSafeInteger(v) || v < 0) {
-    keyValue(w, 9, k.s, v);
-    return;
-  }
-  const any = 1 + varintSize(v);
-  w.byte(0x4a);
-  w.varint(k.b.length + 1 + varintSize(any) + any);
-  w.bytes(k.b);
-  w.byte(0x12);
-  w.varint(any);
-  w.byte(0x18);
-  w.varint(v);
-}
-
-/** An array of strings (AnyValue.array_value of string values). */
-function listKV(w: PbWriter, k: Key, src: Buffer, starts: number[], ends: number[], n: number): void {
-  let arr = 0;
-  for (let i = 0; i < n; i++) {
-    const vlen = ends[i]! - starts[i]!;
-    const el = 1 + varintSize(vlen) + vlen;
-    arr += 1 + varintSize(el) + el;
-  }
-  const any = 1 + varintSize(arr) + arr;
-  w.byte(0x4a);
-  w.varint(k.b.length + 1 + varintSize(any) + any);
-  w.bytes(k.b);
-  w.byte(0x12);
-  w.varint(any);
-  w.byte(0x2a);
-  w.varint(arr);
-  for (let i = 0; i < n; i++) {
-    const vlen = ends[i]! - starts[i]!;
-    w.byte(0x0a);
-    w.varint(1 + varintSize(vlen) + vlen);
-    w.byte(0x0a);
-    w.varint(vlen);
-    w.copy(src, starts[i]!, ends[i]!);
-  }
-}
-
-function sameBytes(src: Buffer, as: number, ae: number, bs: number, be: number): boolean {
-  if (ae - as !== be - bs) return false;
-  for (let i = 0; i < ae - as; i++) if (src[as + i] !== src[bs + i]) return false;
-  return true;
-}
-
-const TWO32 = 4294967296;
-
-/** Unix nanoseconds of `ms` plus `addNs`, as a fixed64 field: exact (msToNs's arithmetic) without BigInt. */
-function nsField(w: PbWriter, field: number, ms: number, addNs: number): void {
-  const whole = Math.floor(ms);
-  const frac = Math.round((ms - whole) * 1e6) + addNs;
-  const hi = Math.floor(whole / TWO32);
-  const lo = (whole - hi * TWO32) * 1e6 + frac;
-  if (!(whole >= 0 && whole < 2 ** 42 && lo < 2 ** 53)) {
-    w.fixed64(field, msToNs(ms) + BigInt(addNs));
-    return;
-  }
-  const carry = Math.floor(lo / TWO32);
-  w.fixed64Parts(field, lo - carry * TWO32, hi * 1e6 + carry);
 }
 
 const utf8 = new TextDecoder();
@@ -556,19 +469,4 @@ export function encodeCommand(
   const endMs = startedAt + durationUs / 1000;
   if (endMs > st.lastSeenMs) st.lastSeenMs = endMs;
   return endMs;
-}
-
-function sh(w: PbWriter, slots: readonly (Buffer | undefined)[], i: number): void {
-  const b = slots[i];
-  if (b !== undefined) w.bytes(b);
-}
-
-/**
- * Whether bytes s..e hold a comment end (the only way a text can carry a
- * sqlcommenter traceparent). A loop: Buffer#indexOf on a view of the shared
- * ring costs microseconds a call.
- */
-function hasCommentEnd(src: Buffer, s: number, e: number): boolean {
-  for (let i = s + 1; i < e; i++) if (src[i] === 0x2f && src[i - 1] === 0x2a) return true;
-  return false;
 }
