@@ -2,8 +2,9 @@
 // collector said. Retry policy lives with the caller (the spool decides what is
 // kept); this only classifies the outcome as the OTLP specification does.
 
-import http from 'node:http';
+import type { Agent } from 'node:http';
 import https from 'node:https';
+import { http } from '../../common/node-http.js';
 
 export type PostOutcome =
   | { readonly kind: 'ok' }
@@ -25,7 +26,7 @@ export class OtlpHttpClient {
   private readonly url: URL;
   private readonly timeoutMs: number;
   private readonly headers: Readonly<Record<string, string>>;
-  private readonly agent: http.Agent;
+  private readonly agent: Agent;
   private readonly request: typeof http.request;
 
   constructor(endpoint: string, timeoutMs: number, headers: Readonly<Record<string, string>> = {}) {

@@ -37,7 +37,7 @@ export interface AuditSinkOptions {
   readonly serviceVersion?: string;
   /** Resource attributes; k8s.namespace.name and k8s.pod.name belong here. */
   readonly resource?: Readonly<Record<string, string>>;
-  /** Shared ring size; default 8 MiB (tens of thousands of commands). */
+  /** Shared ring size; default 4 MiB (tens of thousands of commands: the worker drains it at half full). */
   readonly ringBytes?: number;
   /** db.query.text longer than this is cut (and the original length recorded); default 32768. */
   readonly maxTextChars?: number;
@@ -117,7 +117,7 @@ class RingSink implements DurableAuditSink {
   private holds = 0;
 
   constructor(opts: AuditSinkOptions) {
-    const ringBytes = opts.ringBytes ?? 8 << 20;
+    const ringBytes = opts.ringBytes ?? 4 << 20;
     const maxSpoolBytes = opts.maxSpoolBytes ?? 256 << 20;
     this.maxText = opts.maxTextChars ?? 32768;
     if (ringBytes < 1 << 16 || this.maxText * 3 > ringBytes / 4) {
