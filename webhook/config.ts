@@ -109,7 +109,7 @@ export const DEFAULT_CONFIG: InjectConfig = {
   workloadIssuer: undefined,
   tokenAudience: 'agentgate',
   tokenExpirationSeconds: 3600,
-  sidecarResources: { requests: { cpu: '50m', memory: '64Mi' }, limits: { cpu: '1', memory: '256Mi' } },
+  sidecarResources: { requests: { cpu: '50m', memory: '128Mi' }, limits: { cpu: '1', memory: '256Mi' } },
   initResources: { requests: { cpu: '10m', memory: '32Mi' }, limits: { cpu: '100m', memory: '96Mi' } },
 };
 
