@@ -34,6 +34,9 @@ const REFUSED_QUERY = ser.query(
 /** What replaces a refused Execute: a portal that cannot exist, so the upstream errors and skips to Sync like PostgreSQL. */
 const REFUSED_EXECUTE = ser.execute('agentgate/refused', 0);
 
+/** A Sync's place in the queue carries no state: one object serves every Sync. */
+const SYNC = new Pending(Kind.Sync, null, null, null);
+
 const UNSEEN_PORTAL = classification([unknownStatement('a portal agentgate did not see bound')]);
 const FUNCTION_CALL = classification([unknownStatement('a FunctionCall message')]);
 
@@ -185,7 +188,7 @@ export class CommandProxy {
         switch (msg.code) {
           case FrontendCode.Sync:
             this.toUpstream.forward(frame);
-            this.queue.push(new Pending(Kind.Sync, null, null, null));
+            this.queue.push(SYNC);
             return;
           case FrontendCode.FunctionCall: {
             const run = this.command('-- function call', '-- function call', FUNCTION_CALL);
