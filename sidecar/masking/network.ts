@@ -46,29 +46,13 @@ for (let c = 0; c < 128; c++) {
   if ((CLS[c]! & WORD) !== 0 || c === 46 || c === 45 || c === 43 || c === 37 || c === 39) LOCAL[c] = 1; // . - + % '
 }
 
-/** RFC 3986 userinfo characters (unreserved, sub-delims, ':' and '%'). */
+/** RFC 3986 userinfo characters (unreserved, sub-delims, ':' and '%'), by ASCII code. */
+const USERINFO = new Uint8Array(128);
+for (let c = 0; c < 128; c++) if ((CLS[c]! & WORD) !== 0) USERINFO[c] = 1;
+for (const ch of "-.~%!$&'()*+,;=:") USERINFO[ch.charCodeAt(0)] = 1;
+
 function isUserinfoChar(c: number): boolean {
-  if (c >= 128) return false;
-  if ((CLS[c]! & WORD) !== 0) return true;
-  // - . ~ % ! $ & ' ( ) * + , ; = :
-  return (
-    c === 45 ||
-    c === 46 ||
-    c === 126 ||
-    c === 37 ||
-    c === 33 ||
-    c === 36 ||
-    c === 38 ||
-    c === 39 ||
-    c === 40 ||
-    c === 41 ||
-    c === 42 ||
-    c === 43 ||
-    c === 44 ||
-    c === 59 ||
-    c === 61 ||
-    c === 58
-  );
+  return c < 128 && USERINFO[c] === 1;
 }
 
 /** Where a URL ends: whitespace, quotes, angle brackets and the end of the value. */
@@ -152,15 +136,15 @@ for (let c = 0; c < 128; c++) {
  * found from its '@'. Writes the start into `out[0]` and returns the end, or -1.
  */
 export function urlWithCredentials(s: string, at: number, floor: number, out: Int32Array): number {
-  // most '@' belong to e-mail addresses: no '://' before it, no URL
-  const scheme = s.lastIndexOf('://', at);
-  if (scheme < floor || at - scheme > MAX_USERINFO) return -1;
-  // walk back over userinfo to '://'
+  // walk back over userinfo to '://' (userinfo holds no '/', so this is the last '://' before
+  // the '@'); most '@' belong to e-mail addresses and stop at the space before the local part.
+  // No search for '://' first: lastIndexOf would read the whole text before every '@'.
   const min = Math.max(floor, at - MAX_USERINFO);
   let j = at - 1;
-  while (j >= min && isUserinfoChar(codeAt(s, j))) j--;
-  // j is at the char before userinfo; need "://" ending at j
-  if (j < 2 || codeAt(s, j) !== 47 || codeAt(s, j - 1) !== 47 || codeAt(s, j - 2) !== 58) return -1;
+  while (j >= min && isUserinfoChar(s.charCodeAt(j))) j--;
+  // j is at the char before userinfo; need "://" ending at j, at or after floor, within MAX_USERINFO
+  if (j - 2 < floor || at - (j - 2) > MAX_USERINFO) return -1;
+  if (codeAt(s, j) !== 47 || codeAt(s, j - 1) !== 47 || codeAt(s, j - 2) !== 58) return -1;
   let k = j - 3; // last char of the scheme
   const schemeEnd = k + 1;
   while (k >= floor) {
