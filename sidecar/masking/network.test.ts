@@ -31,6 +31,21 @@ describe('URLs with credentials', () => {
   test('leaves URLs without credentials alone but still sees e-mail in them', () => {
     expect(found('https://example.com/a?b=c')).toEqual([]);
     expect(found('https://example.com/?to=bob@example.org')).toEqual([['EMAIL_ADDRESS', 'bob@example.org']]);
+    expect(found('docs at https://x.io, write to ana@example.com')).toEqual([
+      ['EMAIL_ADDRESS', 'ana@example.com'],
+    ]);
+  });
+
+  test('reads at most 256 characters of userinfo, and not into an earlier finding', () => {
+    const url = (user: string): string => `https://${user}:pw@db.example.com/x`;
+    const long = url('u'.repeat(250)); // 253 characters from '://' to '@'
+    expect(found(`see ${long}`)).toEqual([['URL', long]]);
+    // one more and only the password before the '@' is masked, as an e-mail local part
+    expect(found(`see ${url('u'.repeat(251))}`)).toEqual([['EMAIL_ADDRESS', 'pw@db.example.com']]);
+    expect(found('ftp://a:b@h.io and z://:@q.io, http://@h.io')).toEqual([
+      ['URL', 'ftp://a:b@h.io'],
+      ['URL', 'z://:@q.io'],
+    ]);
   });
 });
 
