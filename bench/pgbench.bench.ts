@@ -4,8 +4,9 @@
 // where every proxy competes with PostgreSQL and pgbench for CPU.
 //
 // The sidecar is the real `agentgate sidecar` process (bin/agentgate) with
-// a policy of several rules and audit on (durable spool); one extra run turns
-// masking on. PgBouncer is skipped when it is not installed (CI has none).
+// a policy of several rules and audit on (durable spool, exported to a loopback
+// collector); one extra run turns masking on. PgBouncer is skipped when it is
+// not installed (CI has none).
 
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { once } from 'node:events';
@@ -71,7 +72,28 @@ interface Proxy {
   stop(): Promise<void>;
 }
 
-async function startSidecar(masking: boolean): Promise<Proxy> {
+/**
+ * A loopback OTLP/HTTP collector that acknowledges every export, as a real one
+ * would: without one the spool is the only store, fills (256 MB, about 270,000
+ * spans) and, with audit.onFull block, rightly stops the agent.
+ */
+async function startCollector(): Promise<{ url: string; stop(): Promise<void> }> {
+  const script = `const s = require('node:http').createServer((q, r) => { q.resume(); q.on('end', () => r.writeHead(200).end()); });
+s.listen(0, '127.0.0.1', () => console.error('collector ' + s.address().port));`;
+  const child = spawn(process.execPath, ['-e', script], { stdio: ['ignore', 'ignore', 'pipe'] });
+  let err = '';
+  const port = await new Promise<string>((resolve, reject) => {
+    child.stderr!.on('data', (c: Buffer) => {
+      err += c.toString();
+      const m = /collector (\d+)/.exec(err);
+      if (m) resolve(m[1]!);
+    });
+    child.once('exit', (code) => reject(new Error(`collector exited (${code}): ${err}`)));
+  });
+  return { url: `http://127.0.0.1:${port}`, stop: () => stopChild(child) };
+}
+
+async function startSidecar(masking: boolean, otlpEndpoint: string): Promise<Proxy> {
   const dir = mkdtempSync(join(tmpdir(), 'agentgate-bench-'));
   const port = await freePort();
   writeFileSync(join(dir, 'policy.yaml'), policyYaml(port, masking));
@@ -94,6 +116,8 @@ async function startSidecar(masking: boolean): Promise<Proxy> {
       `127.0.0.1:${await freePort()}`,
       '--spool-dir',
       join(dir, 'spool'),
+      '--otlp-endpoint',
+      otlpEndpoint,
     ],
     { stdio: ['ignore', 'ignore', 'pipe'] },
   );
@@ -257,7 +281,8 @@ export async function run(): Promise<BenchResult[]> {
   if ((await psql(`SELECT 1 FROM pg_database WHERE datname = '${DB}'`)) !== '1')
     await psql(`CREATE DATABASE ${DB}`);
   await exec('pgbench', ['-i', '-q', '-s', '10', '-h', '127.0.0.1', '-U', 'postgres', DB]);
-  const sidecar = await startSidecar(false);
+  const collector = await startCollector();
+  const sidecar = await startSidecar(false, collector.url);
   const bouncer = await startPgBouncer();
   const pipe = await startNodePipe();
   const results: BenchResult[] = [];
@@ -332,7 +357,7 @@ export async function run(): Promise<BenchResult[]> {
   }
   results.push({ name: 'sidecar RSS, peak during the runs above', unit: 'MB', value: round(peakRss / 1024) });
 
-  const masked = await startSidecar(true);
+  const masked = await startSidecar(true, collector.url);
   try {
     const direct = await pgbench(5432, 'prepared', 8, true);
     const viaMasked = await pgbench(masked.port, 'prepared', 8, true);
@@ -346,6 +371,7 @@ export async function run(): Promise<BenchResult[]> {
     await masked.stop();
     await bouncer?.stop();
     await pipe.stop();
+    await collector.stop();
   }
   return results;
 }

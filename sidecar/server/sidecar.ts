@@ -90,7 +90,14 @@ export async function startSidecar(config: SidecarConfig, log: Log): Promise<Sid
     await durable.ready();
     registerAuditMetrics(metrics.registry, durable);
     audit = durable;
+    if (config.otlpEndpoint === undefined) {
+      log.warn(
+        'audit: no --otlp-endpoint: spans stay in the spool, and when it is full ' +
+          `(--spool-max-mb) ${config.auditOnFull === 'drop-oldest' ? 'the oldest are dropped' : 'agent commands wait'}`,
+      );
+    }
   }
+  const auditGate = durable === null ? OPEN_GATE : blockingAuditGate(durable, config, (m) => log.warn(m));
 
   const credentials = new CredentialStore(config.secretsDir);
   const ctx = createGatewayContext({
@@ -104,7 +111,7 @@ export async function startSidecar(config: SidecarConfig, log: Log): Promise<Sid
     maskers: new MaskerCache(config.hashKey ?? randomBytes(32)),
     audit,
     auditEnabled: audit !== NOOP_AUDIT,
-    auditGate: durable === null ? OPEN_GATE : () => (durable.writable() ? null : durable.whenWritable()),
+    auditGate,
     metrics,
   });
 
@@ -165,5 +172,44 @@ export async function startSidecar(config: SidecarConfig, log: Log): Promise<Sid
       })();
       return closing;
     },
+  };
+}
+
+/**
+ * The gate sessions ask before each command: null while audit takes more, else
+ * a promise to wait on. Says so in the log when agents start waiting (at most
+ * once a minute) and when they can go on, since nothing else shows it.
+ */
+function blockingAuditGate(
+  durable: DurableAuditSink,
+  config: SidecarConfig,
+  warn: (m: string) => void,
+): () => Promise<void> | null {
+  let lastWarned = 0;
+  let waiting: Promise<void> | null = null;
+  return () => {
+    if (durable.writable()) return null;
+    if (waiting !== null) return waiting;
+    const now = Date.now();
+    const warned = now - lastWarned > 60_000;
+    if (warned) {
+      lastWarned = now;
+      const s = durable.stats();
+      warn(
+        `audit: ${s.spoolFull ? `the spool is full (${Math.round(s.spoolBytes / 2 ** 20)} MiB, ${s.backlogSpans} spans not yet exported)` : 'the audit worker is behind'}; ` +
+          `agent commands wait until it has room${config.otlpEndpoint === undefined ? ' (no --otlp-endpoint is set, so only a restart with one, or a larger --spool-max-mb, makes room)' : ''}`,
+      );
+    }
+    waiting = durable.whenWritable().then(
+      () => {
+        waiting = null;
+        if (warned) warn('audit: room again; agent commands go on');
+      },
+      (e: unknown) => {
+        waiting = null;
+        throw e;
+      },
+    );
+    return waiting;
   };
 }
