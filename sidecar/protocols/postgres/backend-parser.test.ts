@@ -1,5 +1,5 @@
 import { AgentgateError } from '../../../common/errors.js';
-import { BackendParser } from './backend-parser.js';
+import { BackendParser, ownRowDescription } from './backend-parser.js';
 import { AuthCode } from './codes.js';
 import type { BackendMessage } from './messages.js';
 import {
@@ -137,4 +137,23 @@ describe('BackendParser', () => {
       AgentgateError,
     );
   });
+});
+
+test('a RowDescription kept beyond its chunk holds a copy of its own bytes only', () => {
+  const chunk = Buffer.concat([
+    rowDescription([
+      ['id', 23, 0],
+      ['email', 25, 0],
+    ]),
+    Buffer.from([0x44, 0, 0, 0, 6, 0, 0]), // a DataRow after it in the same chunk
+  ]);
+  let kept: BackendMessage | undefined;
+  new BackendParser().parse(chunk, (m) => {
+    if (m.name === 'rowDescription') kept = ownRowDescription(m);
+  });
+  chunk.fill(0); // the chunk is gone; the kept description must not depend on it
+  expect(kept?.name === 'rowDescription' && kept.columns.map((c) => [c.name, c.typeOid])).toEqual([
+    ['id', 23],
+    ['email', 25],
+  ]);
 });

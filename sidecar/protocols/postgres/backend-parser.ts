@@ -141,6 +141,15 @@ export class BackendParser {
   }
 }
 
+/**
+ * A RowDescription kept beyond the chunk it arrived in (a prepared statement's
+ * or a portal's description): a copy of its own bytes, so that it does not keep
+ * the whole chunk, and whatever arrived with it, alive as long as the statement.
+ */
+export function ownRowDescription(msg: RowDescription): RowDescription {
+  return msg instanceof LazyRowDescription ? msg.own() : msg;
+}
+
 /** A RowDescription whose columns are decoded on first use; the frame's buffer is never rewritten (framer.ts). */
 class LazyRowDescription implements RowDescription {
   readonly name = 'rowDescription';
@@ -154,6 +163,15 @@ class LazyRowDescription implements RowDescription {
     this.#buf = buf;
     this.#start = start;
     this.#end = end;
+  }
+
+  own(): LazyRowDescription {
+    if (this.#columns !== null) return this;
+    return new LazyRowDescription(
+      Buffer.from(this.#buf.subarray(this.#start, this.#end)),
+      0,
+      this.#end - this.#start,
+    );
   }
 
   get columns(): readonly Column[] {

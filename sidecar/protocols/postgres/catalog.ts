@@ -14,8 +14,11 @@ import type { BackendMessage, Frame } from './messages.js';
 import { Reader } from './reader.js';
 import * as ser from './serializer.js';
 
-/** Past this many tables the rest stay unnamed (and are masked by name alone). */
-export const MAX_CATALOG_TABLES = 100_000;
+/**
+ * Past this many tables the rest stay unnamed (and are masked by name alone):
+ * each session holds its own map, about 100 bytes a table.
+ */
+export const MAX_CATALOG_TABLES = 20_000;
 
 export const CATALOG_QUERY = ser.query(
   'SELECT c.oid, n.nspname, c.relname FROM pg_catalog.pg_class c ' +

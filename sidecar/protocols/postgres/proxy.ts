@@ -12,6 +12,7 @@ import { type Classification, classification, unknownStatement } from '../../pol
 import type { Decision } from '../../policy/decision.js';
 import type { ClassifyOptions, GatewayContext } from '../gateway-context.js';
 import { refusal } from '../refusal.js';
+import { ownRowDescription } from './backend-parser.js';
 import { keepsTableNames } from './catalog.js';
 import { BackendCode, ErrorField, FrontendCode, TxStatus } from './codes.js';
 import { maskDataRow, resultColumns } from './data-row.js';
@@ -359,15 +360,15 @@ export class CommandProxy {
   ): void {
     switch (head?.kind) {
       case Kind.InjectedDescribe:
-        head.portal!.description = msg;
+        head.portal!.description = ownRowDescription(msg);
         this.queue.shift();
         return;
       case Kind.DescribePortal:
-        if (head.portal !== null) head.portal.description = msg;
+        if (head.portal !== null) head.portal.description = ownRowDescription(msg);
         this.queue.shift();
         break;
       case Kind.DescribeStatement:
-        if (head.statement !== null) head.statement.description = msg;
+        if (head.statement !== null) head.statement.description = ownRowDescription(msg);
         this.queue.shift();
         break;
       case Kind.Query:
