@@ -8,18 +8,9 @@ import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { sourceBootstrap } from '../../sidecar/audit/worker-url.js';
 
-const MAIN = new URL('../../cli/main.ts', import.meta.url).href;
-const BOOT = [
-  "import { registerHooks } from 'node:module';",
-  'registerHooks({ resolve(s, c, next) {',
-  '  try { return next(s, c); } catch (e) {',
-  "    if (s.startsWith('.') && s.endsWith('.js')) return next(s.slice(0, -3) + '.ts', c);",
-  '    throw e;',
-  '  }',
-  '} });',
-  `await import(${JSON.stringify(MAIN)});`,
-].join('\n');
+const BOOT = sourceBootstrap(new URL('../../cli/main.ts', import.meta.url));
 
 export async function freePort(): Promise<number> {
   const s = createServer();
@@ -92,21 +83,21 @@ export async function startSidecarProcess(
   };
 }
 
+/** The test's policy and secrets, explicit localPort listeners only: what every process test starts from. */
+function fileSidecarArgs(files: Pick<PolicyFiles, 'policyFile' | 'secretsDir'>): string[] {
+  return ['--policy', files.policyFile, '--secrets-dir', files.secretsDir, '--no-transparent'];
+}
+
 /**
- * The flags the process tests share: the test's policy and secrets, explicit
- * localPort listeners only, one loopback OIDC issuer with audience agentgate,
- * namespace shop. Each test appends what it is about.
+ * The flags the process tests share: the test's files, one loopback OIDC
+ * issuer with audience agentgate, namespace shop. Each test appends what it is about.
  */
 export function oidcSidecarArgs(
   files: Pick<PolicyFiles, 'policyFile' | 'secretsDir'>,
   issuer: string,
 ): string[] {
   return [
-    '--policy',
-    files.policyFile,
-    '--secrets-dir',
-    files.secretsDir,
-    '--no-transparent',
+    ...fileSidecarArgs(files),
     '--oidc-issuer',
     issuer,
     '--oidc-audience',
@@ -119,14 +110,7 @@ export function oidcSidecarArgs(
 
 /** The flags of a sidecar that trusts no issuer and lets every connection in as anonymous. */
 export function anonymousSidecarArgs(files: Pick<PolicyFiles, 'policyFile' | 'secretsDir'>): string[] {
-  return [
-    '--policy',
-    files.policyFile,
-    '--secrets-dir',
-    files.secretsDir,
-    '--no-transparent',
-    '--allow-anonymous',
-  ];
+  return [...fileSidecarArgs(files), '--allow-anonymous'];
 }
 
 export interface PolicyFiles {
