@@ -72,7 +72,10 @@ test('Node accepts every flag and the arguments pass through unchanged', async (
 test('the young generation stays within two 4 MB semi-spaces while objects survive', async () => {
   const r = await launch(['sidecar']);
   expect(r.newSpaceMb).toBeGreaterThan(0);
-  expect(r.newSpaceMb).toBeLessThanOrEqual(8);
+  // Two 4 MB semi-spaces, plus the odd 256 KB page V8 holds while a scavenge
+  // is under way (CI saw 8.25): well under the 16 MB that 8 MB semi-spaces,
+  // the next size V8 would grow to, would show.
+  expect(r.newSpaceMb).toBeLessThan(12);
 });
 
 test('glibc malloc arenas are capped at two unless the environment says otherwise', async () => {
