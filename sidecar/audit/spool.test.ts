@@ -1,4 +1,12 @@
-import { appendFileSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+import {
+  appendFileSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { REC_CHECKPOINT, REC_SPANS, Spool, segName } from './spool.js';
@@ -32,6 +40,71 @@ describe('audit spool', () => {
     expect(again.backlogSpans()).toBe(5);
     const b = again.takeBatch(1 << 20)!;
     expect([...b.body]).toEqual([...Buffer.alloc(100, 2), ...Buffer.alloc(100, 3)]);
+  });
+
+  test('a request of several records moves the ack once, and every position survives a reopen', () => {
+    const s = open();
+    s.append([rec(1), rec(2), rec(3)]);
+    s.append([rec(4)]);
+    const ackBefore = readFileSync(join(dir, 'ack'), 'latin1');
+    s.ack(s.takeBatch(1 << 20)!);
+    const slots = readFileSync(join(dir, 'ack'), 'latin1');
+    expect(slots.length).toBe(128);
+    // one slot rewritten for the four records, the other still holds the previous position
+    expect(slots).not.toBe(ackBefore);
+    expect(slots.match(/^v2 /gm)).toHaveLength(2);
+    s.append([rec(5)]);
+    s.close();
+    expect(open().backlogSpans()).toBe(5);
+  });
+
+  test('a torn ack slot falls back to the older position: resent, never lost', () => {
+    const s = open();
+    s.append([rec(1)]);
+    s.append([rec(2)]);
+    s.ack(s.takeBatch(150)!); // past record 1
+    s.ack(s.takeBatch(150)!); // past record 2
+    s.close();
+    const path = join(dir, 'ack');
+    const slots = Buffer.from(readFileSync(path));
+    // The newer slot holds the higher sequence number; a crash tore its offset.
+    const seqs = [0, 64].map((at) => Number(slots.toString('latin1', at, at + 64).split(' ')[1]));
+    const newer = seqs[0]! > seqs[1]! ? 0 : 64;
+    const line = slots.toString('latin1', newer, newer + 64);
+    slots.write(
+      line.replace(
+        / (\d+) ([0-9a-f]{8})/,
+        (_m, off: string, crc: string) => ` ${off.replace(/.$/, '9')} ${crc}`,
+      ),
+      newer,
+      'latin1',
+    );
+    writeFileSync(path, slots);
+    expect(open().backlogSpans()).toBe(2); // record 2 comes back, record 1 does not
+  });
+
+  test('an ack file in the one-line format of earlier versions is still read', () => {
+    const s = open();
+    s.append([rec(1)]);
+    s.append([rec(2)]);
+    s.close();
+    writeFileSync(join(dir, 'ack'), `1 ${13 + 100}\n`);
+    const t = open();
+    expect(t.backlogSpans()).toBe(2);
+    t.close();
+    // and it is rewritten in the slot format, keeping the position
+    expect(readFileSync(join(dir, 'ack'), 'latin1')).toMatch(/v2 \d+ 1 113 [0-9a-f]{8}/);
+    expect(open().backlogSpans()).toBe(2);
+  });
+
+  test('an ack file that is garbage means nothing was acknowledged: everything is resent', () => {
+    const s = open();
+    s.append([rec(1)]);
+    s.ack(s.takeBatch(1 << 20)!);
+    s.append([rec(2)]);
+    s.close();
+    writeFileSync(join(dir, 'ack'), 'v2 \u0000\u0000 torn');
+    expect(open().backlogSpans()).toBe(3);
   });
 
   test('a record cut short by a crash is dropped and later appends stay readable', () => {

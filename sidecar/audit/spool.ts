@@ -7,9 +7,14 @@
 // sessions, read back after a restart and never exported. Protobuf lets us send
 // several records as one request by concatenation: repeated fields merge.
 //
-// `ack` holds "<segment> <offset>": everything before it has been acknowledged.
-// It is rewritten (write + rename, no fsync) after each acknowledged request, so
-// a power loss can resend a request (at least once) but never lose one.
+// `ack` says where acknowledged data ends: everything before "<segment> <offset>"
+// has been taken by the collector. It is updated in place after each
+// acknowledged request (one pwrite, no fsync, no rename: a rename per request
+// cost the worker an inode eviction each time), alternating between two
+// checksummed slots, so a torn write spoils only the newer slot and a reader
+// falls back to the older position: a power loss can resend a request (at
+// least once) but never lose one. The one-line format of earlier versions is
+// still read.
 // Fully acknowledged segments are deleted; the total size of the segment files
 // stays under maxBytes (block: the caller waits; drop-oldest: oldest segments go).
 // Runs in the audit worker only: synchronous file calls are fine there.
@@ -36,6 +41,9 @@ export const REC_SPANS = 1;
 export const REC_CHECKPOINT = 2;
 export const RECORD_HEADER = 13;
 const SEG_RE = /^seg-(\d{16})\.log$/;
+/** One ack slot: `v2 <seq> <segment> <offset> <crc32 of the text before it, hex>`, space-padded, newline-terminated. */
+const ACK_SLOT = 64;
+const ACK_SLOT_RE = /^v2 (\d+) (\d+) (\d+) ([0-9a-f]{8}) *\n$/;
 
 export interface SpoolRecord {
   readonly kind: number;
@@ -116,6 +124,11 @@ function writeAll(fd: number, parts: Uint8Array[], size: number): void {
   }
 }
 
+function ackLine(seq: number, seg: number, off: number): string {
+  const text = `v2 ${seq} ${seg} ${off}`;
+  return `${`${text} ${crc32(text).toString(16).padStart(8, '0')}`.padEnd(ACK_SLOT - 1)}\n`;
+}
+
 export class Spool {
   private readonly dir: string;
   private readonly maxBytes: number;
@@ -130,6 +143,8 @@ export class Spool {
   private backlogSize = 0;
   private ackSeg = 0;
   private ackOff = 0;
+  private ackSeq = 0;
+  private ackFd = -1;
   private rotateHook: () => SpoolRecord | undefined = () => undefined;
   /** Record headers of an append; the body buffer is reused across exports: fresh large buffers cost page faults. */
   private writeBuf = Buffer.allocUnsafe(16 * RECORD_HEADER);
@@ -314,6 +329,7 @@ export class Spool {
    */
   ack(batch: ExportBatch): number {
     let late = 0;
+    let end: RecordRef | undefined;
     for (const r of batch.refs) {
       if (this.queue[this.queueHead] !== r) {
         late += r.spans; // dropped meanwhile (drop-oldest)
@@ -322,14 +338,19 @@ export class Spool {
       this.queueHead++;
       this.backlog -= r.spans;
       this.backlogSize -= r.size;
-      this.setAck(r.seg, r.offset + r.size);
+      end = r;
     }
+    if (end !== undefined) this.setAck(end.seg, end.offset + end.size);
     this.compactQueue();
     this.reclaim();
     return late;
   }
 
   close(): void {
+    if (this.ackFd >= 0) {
+      closeSync(this.ackFd);
+      this.ackFd = -1;
+    }
     if (this.fd >= 0) {
       if (this.fsync) fsyncSync(this.fd);
       closeSync(this.fd);
@@ -375,21 +396,46 @@ export class Spool {
   private setAck(seg: number, off: number): void {
     this.ackSeg = seg;
     this.ackOff = off;
-    const tmp = join(this.dir, 'ack.tmp');
-    writeFileSync(tmp, `${seg} ${off}\n`, { mode: 0o600 });
-    renameSync(tmp, join(this.dir, 'ack'));
+    this.ackSeq++;
+    writeSync(this.ackFd, ackLine(this.ackSeq, seg, off), (this.ackSeq % 2) * ACK_SLOT, 'latin1');
   }
 
+  /** The newest intact ack slot, or the one-line format of earlier versions; nothing acknowledged if neither. */
   private readAck(): void {
+    const path = join(this.dir, 'ack');
+    let text = '';
     try {
-      const [seg, off] = readFileSync(join(this.dir, 'ack'), 'utf8').trim().split(' ').map(Number);
-      if (Number.isSafeInteger(seg) && Number.isSafeInteger(off)) {
-        this.ackSeg = seg!;
-        this.ackOff = off!;
-      }
+      text = readFileSync(path, 'latin1');
     } catch {
       // no ack file yet: nothing acknowledged
     }
+    let best: { seq: number; seg: number; off: number } | undefined;
+    for (let at = 0; at + ACK_SLOT <= text.length; at += ACK_SLOT) {
+      const m = ACK_SLOT_RE.exec(text.slice(at, at + ACK_SLOT));
+      if (m === null) continue;
+      const [seq, seg, off] = [Number(m[1]), Number(m[2]), Number(m[3])];
+      if (crc32(`v2 ${m[1]} ${m[2]} ${m[3]}`) !== Number.parseInt(m[4]!, 16)) continue;
+      if (![seq, seg, off].every(Number.isSafeInteger)) continue;
+      if (best === undefined || seq > best.seq) best = { seq, seg, off };
+    }
+    if (best === undefined && !text.startsWith('v2 ')) {
+      const [seg, off] = text.trim().split(' ').map(Number);
+      if (Number.isSafeInteger(seg) && Number.isSafeInteger(off)) best = { seq: 0, seg: seg!, off: off! };
+    }
+    if (best !== undefined) {
+      this.ackSeq = best.seq;
+      this.ackSeg = best.seg;
+      this.ackOff = best.off;
+    }
+    // Slots are written in place from now on. The file that starts it holds the
+    // position just read in one slot; it replaces the old file whole (rename),
+    // so a crash here leaves one file or the other, never neither.
+    this.ackSeq++;
+    const slots = Buffer.alloc(ACK_SLOT * 2, ' ');
+    slots.write(ackLine(this.ackSeq, this.ackSeg, this.ackOff), (this.ackSeq % 2) * ACK_SLOT, 'latin1');
+    writeFileSync(`${path}.tmp`, slots, { mode: 0o600 });
+    renameSync(`${path}.tmp`, path);
+    this.ackFd = openSync(path, 'r+');
   }
 
   private syncDir(): void {
