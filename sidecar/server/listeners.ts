@@ -13,9 +13,10 @@ import { originalDestination } from '../intercept/original-dst.js';
 import type { GatewayContext } from '../protocols/gateway-context.js';
 import { CancelRegistry } from '../protocols/postgres/cancel.js';
 import { PgSession } from '../protocols/postgres/session.js';
+import { parseAddress } from '../protocols/postgres/upstream.js';
 import type { HostPort } from './config.js';
 import type { SidecarMetrics } from './metrics.js';
-import type { TargetTable } from './target-table.js';
+import { defaultPort, type TargetTable } from './target-table.js';
 
 export interface Log {
   info(msg: string): void;
@@ -77,8 +78,11 @@ export class Listeners {
     }
     for (const [name, t] of wanted) {
       if (this.explicit.has(name) || !this.accepting) continue;
+      // The agent dialled the sidecar's port, but spans name the server it reaches
+      // through it (server.address and server.port, as on the transparent path).
+      const upstream = upstreamOf(t);
       const entry = {
-        server: createServer((s) => this.dispatch(entry.target, s, t.address, t.localPort!)),
+        server: createServer((s) => this.dispatch(entry.target, s, upstream.host, upstream.port)),
         port: t.localPort!,
         target: t,
       };
@@ -216,4 +220,13 @@ function listen(server: Server, at: HostPort): Promise<number> {
       resolve((server.address() as { port: number }).port);
     });
   });
+}
+
+/** The target's host and port as written in its address, for the spans of an explicit listener's sessions. */
+function upstreamOf(t: Target): { host: string; port: number } {
+  try {
+    return parseAddress(t.address, defaultPort(t));
+  } catch {
+    return { host: t.address, port: 0 }; // policy validation refuses such addresses; never fail a listener over a label
+  }
 }

@@ -2,8 +2,11 @@
 // tokens from a real OpenID provider, node-postgres and pgbench as clients.
 
 import { execFile } from 'node:child_process';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { promisify } from 'node:util';
 import pg from 'pg';
+import { groupSessions, loadSpans } from '../../sidecar/audit/session-store.js';
 import { type OidcHarness, startOidcProvider } from '../identity/oidc-harness.js';
 import { admin, type UpstreamRoles, upstreamRoles } from '../postgres/pg-fixture.js';
 import {
@@ -67,6 +70,8 @@ beforeAll(async () => {
     'app=support-agent',
     '--drain-seconds',
     '5',
+    '--spool-dir',
+    join(files.dir, 'spool'),
   ]);
 }, 60_000);
 
@@ -103,6 +108,26 @@ test('an agent with a token of an allowed group queries, gets e-mails masked, an
   const m = await metrics();
   expect(m).toMatch(/agentgate_commands_total\{protocol="postgres",decision="deny"\} [1-9]/);
   expect(m).toMatch(/agentgate_masked_values_total [1-9]/);
+});
+
+test("the audit trail names the target's address and port, not the listener the agent dialled", async () => {
+  const c = await connect(await oidc.mintToken(['ai-agents']));
+  await c.query('SELECT current_database()');
+  await c.end();
+  const spoolDir = join(files.dir, 'spool');
+  let root: Record<string, unknown> | undefined;
+  for (let i = 0; i < 100 && root === undefined; i++) {
+    await sleep(50);
+    const ended = groupSessions(loadSpans(spoolDir)).filter(
+      (s) => s.root !== undefined && s.commands.some((x) => x.attributes['db.query.text'] === 'SELECT current_database()'),
+    );
+    root = ended.at(-1)?.root?.attributes;
+    if (root !== undefined) {
+      const cmd = ended.at(-1)!.commands.find((x) => x.attributes['db.query.text'] === 'SELECT current_database()')!;
+      expect(cmd.attributes).toMatchObject({ 'server.address': '127.0.0.1', 'server.port': 5432 });
+    }
+  }
+  expect(root).toMatchObject({ 'server.address': '127.0.0.1', 'server.port': 5432 });
 });
 
 test('a token of another group is denied by default; a forged token never authenticates', async () => {
