@@ -6,6 +6,7 @@ import type { Server } from 'node:http';
 import type { Registry } from 'prom-client';
 import { http } from '../../common/node-http.js';
 import type { HostPort } from './config.js';
+import { listenError } from './listeners.js';
 
 export interface AdminDeps {
   readonly registry: Registry;
@@ -38,7 +39,7 @@ export async function startAdminServer(at: HostPort, deps: AdminDeps): Promise<S
     res.writeHead(404, { 'content-type': 'text/plain' }).end('not found\n');
   });
   await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
+    server.once('error', (e) => reject(listenError(at, 'the admin server (--admin)', e)));
     server.listen(at.port, at.host, () => resolve());
   });
   return server;

@@ -8,7 +8,7 @@ import { randomBytes } from 'node:crypto';
 import { connect, createServer, type Server, type Socket } from 'node:net';
 import type { SecureContext } from 'node:tls';
 import type { Target } from '../../api/types.js';
-import { isAgentgateError } from '../../common/errors.js';
+import { agError, isAgentgateError } from '../../common/errors.js';
 import { originalDestination } from '../intercept/original-dst.js';
 import type { GatewayContext } from '../protocols/gateway-context.js';
 import { CancelRegistry } from '../protocols/postgres/cancel.js';
@@ -40,6 +40,8 @@ export interface GatewaySession {
   abort(): void;
 }
 
+const TRANSPARENT = 'the transparent listener (--listen)';
+
 export class Listeners {
   readonly sessions = new Set<GatewaySession>();
   private readonly cancels = new CancelRegistry();
@@ -56,12 +58,12 @@ export class Listeners {
       // Redirected IPv6 connections must land here too: one dual-stack socket
       // takes both families (IPv4 arrives IPv4-mapped); a kernel without IPv6 gets IPv4 only.
       try {
-        return await listen(this.transparent, { host: '::', port: at.port });
+        return await listen(this.transparent, { host: '::', port: at.port }, TRANSPARENT);
       } catch {
         this.transparent = createServer((s) => this.onTransparent(s));
       }
     }
-    return listen(this.transparent, at);
+    return listen(this.transparent, at, TRANSPARENT);
   }
 
   /** Opens listeners for targets that declare localPort and closes those no longer declared. */
@@ -87,13 +89,11 @@ export class Listeners {
         target: t,
       };
       try {
-        await listen(entry.server, { host, port: t.localPort! });
+        await listen(entry.server, { host, port: t.localPort! }, `target ${name}`);
         this.explicit.set(name, entry);
         this.d.log.info(`listening for target ${name} on ${host}:${t.localPort}`);
       } catch (e) {
-        this.d.log.error(
-          `cannot listen for target ${name} on ${host}:${t.localPort}: ${(e as Error).message}`,
-        );
+        this.d.log.error((e as Error).message);
       }
     }
   }
@@ -212,9 +212,9 @@ export class Listeners {
   }
 }
 
-function listen(server: Server, at: HostPort): Promise<number> {
+function listen(server: Server, at: HostPort, what: string): Promise<number> {
   return new Promise((resolve, reject) => {
-    server.once('error', reject);
+    server.once('error', (e) => reject(listenError(at, what, e)));
     server.listen(at.port, at.host, () => {
       server.removeListener('error', reject);
       resolve((server.address() as { port: number }).port);
@@ -229,4 +229,17 @@ function upstreamOf(t: Target): { host: string; port: number } {
   } catch {
     return { host: t.address, port: 0 }; // policy validation refuses such addresses; never fail a listener over a label
   }
+}
+
+/** A listen failure a user can act on: which listener, which address, what the kernel said. */
+export function listenError(at: HostPort, what: string, e: Error & { code?: string }): Error {
+  const why =
+    e.code === 'EADDRINUSE'
+      ? 'the address is in use by another process'
+      : e.code === 'EADDRNOTAVAIL'
+        ? 'no interface of this machine has that address'
+        : e.code === 'EACCES'
+          ? 'permission denied (ports below 1024 need CAP_NET_BIND_SERVICE)'
+          : e.message;
+  return agError('AG_ERR_CONFIG_INVALID', `cannot listen on ${at.host}:${at.port} for ${what}: ${why}`);
 }

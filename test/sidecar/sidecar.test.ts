@@ -119,15 +119,39 @@ test("the audit trail names the target's address and port, not the listener the 
   for (let i = 0; i < 100 && root === undefined; i++) {
     await sleep(50);
     const ended = groupSessions(loadSpans(spoolDir)).filter(
-      (s) => s.root !== undefined && s.commands.some((x) => x.attributes['db.query.text'] === 'SELECT current_database()'),
+      (s) =>
+        s.root !== undefined &&
+        s.commands.some((x) => x.attributes['db.query.text'] === 'SELECT current_database()'),
     );
     root = ended.at(-1)?.root?.attributes;
     if (root !== undefined) {
-      const cmd = ended.at(-1)!.commands.find((x) => x.attributes['db.query.text'] === 'SELECT current_database()')!;
+      const cmd = ended
+        .at(-1)!
+        .commands.find((x) => x.attributes['db.query.text'] === 'SELECT current_database()')!;
       expect(cmd.attributes).toMatchObject({ 'server.address': '127.0.0.1', 'server.port': 5432 });
     }
   }
   expect(root).toMatchObject({ 'server.address': '127.0.0.1', 'server.port': 5432 });
+});
+
+test('a second sidecar on the same admin port stops with a clear error, and the first keeps serving', async () => {
+  const other = startSidecarProcess([
+    ...oidcSidecarArgs(files, oidc.issuer),
+    '--admin',
+    `127.0.0.1:${sidecar.adminPort}`,
+    '--no-transparent',
+  ]);
+  const err = await other.then(
+    () => new Error('the second sidecar started'),
+    (e: Error) => e,
+  );
+  expect(err.message).toMatch(
+    new RegExp(
+      `cannot listen on 127\\.0\\.0\\.1:${sidecar.adminPort} for the admin server \\(--admin\\): the address is in use`,
+    ),
+  );
+  expect(err.message).not.toMatch(/\n\s+at /); // no stack trace for a configuration error
+  expect(await metrics()).toContain('agentgate_sessions_total');
 });
 
 test('a token of another group is denied by default; a forged token never authenticates', async () => {
