@@ -51,6 +51,17 @@ describe('agentgate sidecar flags', () => {
     expect(() => sidecarConfig(['--spool-max-mb', '0'], {})).toThrow(/at least 1/);
   });
 
+  test('audit group commit interval: 10 ms by default, from the flag or the environment, refused out of range', () => {
+    const d = sidecarConfig([], {});
+    const f = sidecarConfig(['--audit-flush-ms', '50'], {});
+    const e = sidecarConfig([], { AGENTGATE_AUDIT_FLUSH_MS: '25' });
+    if (d === 'help' || f === 'help' || e === 'help') throw new Error('help');
+    expect([d.auditFlushMs, f.auditFlushMs, e.auditFlushMs]).toEqual([10, 50, 25]);
+    for (const bad of ['0', '1001', '2.5', 'soon']) {
+      expect(() => sidecarConfig(['--audit-flush-ms', bad], {})).toThrow(/from 1 to 1000/);
+    }
+  });
+
   test('identity options reach the verifier configuration', () => {
     const c = sidecarConfig(
       [

@@ -160,6 +160,14 @@ export const SIDECAR_FLAGS: readonly FlagSpec[] = [
       'when the spool is full: new commands wait (block), or the oldest spans are dropped and counted',
   },
   {
+    name: 'audit-flush-ms',
+    type: 'string',
+    default: '10',
+    placeholder: 'MS',
+    description:
+      'group commit interval: spans reach the spool (written and fsynced) within this many ms; longer costs less CPU per command (1-1000)',
+  },
+  {
     name: 'namespace',
     type: 'string',
     default: 'default',
@@ -227,6 +235,13 @@ export function sidecarConfig(
   if (!(Number.isInteger(spoolMb) && spoolMb >= 1)) {
     throw agError('AG_ERR_CLI_USAGE', '--spool-max-mb must be a whole number of MiB, at least 1');
   }
+  const flushMs = Number(str(values, 'audit-flush-ms'));
+  if (!(Number.isInteger(flushMs) && flushMs >= 1 && flushMs <= 1000)) {
+    throw agError(
+      'AG_ERR_CLI_USAGE',
+      '--audit-flush-ms must be a whole number of milliseconds from 1 to 1000',
+    );
+  }
   return {
     policyPaths: list(values, 'policy'),
     secretsDir: str(values, 'secrets-dir'),
@@ -267,6 +282,7 @@ export function sidecarConfig(
     spoolDir: str(values, 'spool-dir'),
     auditOnFull: onFull,
     spoolMaxBytes: spoolMb * 1024 * 1024,
+    auditFlushMs: flushMs,
     namespace: str(values, 'namespace') ?? 'default',
     podName: str(values, 'pod-name') ?? process.env['HOSTNAME'] ?? 'agentgate',
     podLabels: parseLabels(str(values, 'pod-labels')),

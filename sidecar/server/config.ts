@@ -43,6 +43,8 @@ export interface SidecarConfig {
   readonly auditOnFull?: 'block' | 'drop-oldest';
   /** Audit spool limit in bytes (default 256 MiB). */
   readonly spoolMaxBytes?: number;
+  /** Audit group commit interval in ms (default 10): the window a crash can lose, against CPU per command. */
+  readonly auditFlushMs?: number;
 }
 
 /** `HOST:PORT`, `[v6]:PORT` or `:PORT` (all interfaces). */

@@ -85,6 +85,7 @@ export async function startSidecar(config: SidecarConfig, log: Log): Promise<Sid
       spoolDir: config.spoolDir ?? `/tmp/agentgate-spool-${process.pid}`,
       ...(config.auditOnFull === undefined ? {} : { onFull: config.auditOnFull }),
       ...(config.spoolMaxBytes === undefined ? {} : { maxSpoolBytes: config.spoolMaxBytes }),
+      ...(config.auditFlushMs === undefined ? {} : { flushMs: config.auditFlushMs }),
       resource: { 'k8s.namespace.name': config.namespace, 'k8s.pod.name': config.podName },
     });
     await durable.ready();
