@@ -396,6 +396,7 @@ export class Spool {
   private setAck(seg: number, off: number): void {
     this.ackSeg = seg;
     this.ackOff = off;
+    if (this.ackFd < 0) return; // closed: the next start resends from the last position written
     this.ackSeq++;
     writeSync(this.ackFd, ackLine(this.ackSeq, seg, off), (this.ackSeq % 2) * ACK_SLOT, 'latin1');
   }
