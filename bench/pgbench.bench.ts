@@ -5,7 +5,9 @@
 //
 // The sidecar is the real `agentgate sidecar` process (bin/agentgate) with
 // a policy of several rules and audit on (durable spool, exported to a loopback
-// collector); one extra run turns masking on. PgBouncer is skipped when it is
+// collector); for select-only a second sidecar without audit runs too, to
+// separate the gateway's cost from audit's; one extra run turns masking on.
+// PgBouncer is skipped when it is
 // not installed (CI has none).
 
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
@@ -93,7 +95,8 @@ s.listen(0, '127.0.0.1', () => console.error('collector ' + s.address().port));`
   return { url: `http://127.0.0.1:${port}`, stop: () => stopChild(child) };
 }
 
-async function startSidecar(masking: boolean, otlpEndpoint: string): Promise<Proxy> {
+/** The sidecar as a pod runs it; `otlpEndpoint` null: audit off (no spool, no export), to show what audit costs. */
+async function startSidecar(masking: boolean, otlpEndpoint: string | null): Promise<Proxy> {
   const dir = mkdtempSync(join(tmpdir(), 'agentgate-bench-'));
   const port = await freePort();
   writeFileSync(join(dir, 'policy.yaml'), policyYaml(port, masking));
@@ -114,10 +117,7 @@ async function startSidecar(masking: boolean, otlpEndpoint: string): Promise<Pro
       '--allow-anonymous',
       '--admin',
       `127.0.0.1:${await freePort()}`,
-      '--spool-dir',
-      join(dir, 'spool'),
-      '--otlp-endpoint',
-      otlpEndpoint,
+      ...(otlpEndpoint === null ? [] : ['--spool-dir', join(dir, 'spool'), '--otlp-endpoint', otlpEndpoint]),
     ],
     { stdio: ['ignore', 'ignore', 'pipe'] },
   );
@@ -285,6 +285,7 @@ export async function run(): Promise<BenchResult[]> {
   const sidecar = await startSidecar(false, collector.url);
   const bouncer = await startPgBouncer();
   const pipe = await startNodePipe();
+  const unaudited = await startSidecar(false, null);
   const results: BenchResult[] = [];
   let peakRss = 0;
   const sampler = setInterval(() => {
@@ -302,6 +303,10 @@ export async function run(): Promise<BenchResult[]> {
             : null;
           const viaPipe = await pgbench(pipe.port, mode, clients, selectOnly, pipe.pid);
           const viaSidecar = await pgbench(sidecar.port, mode, clients, selectOnly, sidecar.pid);
+          // Select-only is where the proxy's own cost shows; one more peer there: the sidecar without audit.
+          const viaUnaudited = selectOnly
+            ? await pgbench(unaudited.port, mode, clients, selectOnly, unaudited.pid)
+            : null;
           const label = `${workload} -M ${mode} -c ${clients}`;
           results.push({ name: `${label}: direct`, unit: 'tps', value: Math.round(direct.tps) });
           if (viaBouncer) {
@@ -330,6 +335,17 @@ export async function run(): Promise<BenchResult[]> {
               (viaBouncer ? `, ${round(viaSidecar.tps / viaBouncer.tps)}x PgBouncer` : '') +
               `, ${round(viaSidecar.tps / viaPipe.tps)}x the bare pipe`,
           });
+          if (viaUnaudited) {
+            results.push({
+              name: `${label}: sidecar, audit off`,
+              unit: 'tps',
+              value: Math.round(viaUnaudited.tps),
+              note:
+                `${round(viaUnaudited.tps / viaPipe.tps)}x the bare pipe` +
+                (viaBouncer ? `, ${round(viaUnaudited.tps / viaBouncer.tps)}x PgBouncer` : '') +
+                `; proxy CPU ${Math.round(viaUnaudited.proxyCpuUs ?? 0)} µs per transaction (policy on, no spool, no export)`,
+            });
+          }
           results.push({
             name: `${label}: proxy CPU per transaction`,
             unit: 'µs',
@@ -354,6 +370,7 @@ export async function run(): Promise<BenchResult[]> {
   } finally {
     clearInterval(sampler);
     await sidecar.stop();
+    await unaudited.stop();
   }
   results.push({ name: 'sidecar RSS, peak during the runs above', unit: 'MB', value: round(peakRss / 1024) });
 
