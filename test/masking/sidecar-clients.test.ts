@@ -220,6 +220,51 @@ test('a binary column the engine cannot read is withheld, never sent unmasked', 
   }
 });
 
+test('values inside records, arrays and text-search vectors are scanned too', async () => {
+  // An agent need not select a column as it is: a ROW(), an array of names or
+  // addresses, or a tsvector carries the same text under another type.
+  const c = new pg.Client({ host: '127.0.0.1', port, user: 'agent', password: token, database: 'postgres' });
+  await c.connect();
+  try {
+    const r = await c.query<(string | null)[]>({
+      text: `SELECT ROW(email, phone), ARRAY[ROW(iban)], ARRAY[email::name], ARRAY[ip::inet],
+        to_tsvector('simple', note), ARRAY[ssn::"char"::text]::text[] FROM ${TABLE}`,
+      rowMode: 'array',
+    });
+    expect(r.fields.map((f) => f.dataTypeID)).toEqual([2249, 2287, 1003, 1041, 3614, 1009]);
+    const out = JSON.stringify(r.rows);
+    for (const secret of SECRETS) expect(out).not.toContain(secret);
+    expect(out).toContain('<EMAIL_ADDRESS>');
+    expect(out).toContain('<IBAN_CODE>');
+    expect(out).toContain('<IP_ADDRESS>');
+  } finally {
+    await c.end();
+  }
+});
+
+test('an array or record in binary format, which the engine cannot read, is withheld', async () => {
+  const config = {
+    host: '127.0.0.1',
+    port,
+    user: 'agent',
+    password: token,
+    database: 'postgres',
+    binary: true,
+  };
+  const c = new pg.Client(config as pg.ClientConfig);
+  await c.connect();
+  try {
+    for (const expr of ['array_agg(email)', 'array_agg(ip::inet)', 'ROW(email, phone)']) {
+      await expect(
+        c.query({ text: `SELECT ${expr} FROM ${TABLE} WHERE id = $1`, values: [1] }),
+      ).rejects.toThrow(/agentgate: result withheld: masking failed/);
+    }
+    expect((await c.query({ text: 'SELECT $1::int AS one', values: [1] })).rows).toEqual([{ one: 1 }]);
+  } finally {
+    await c.end();
+  }
+});
+
 describe('the hash strategy through the sidecar', () => {
   const hashPolicy = (p: number): string =>
     policy()
