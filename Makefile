@@ -21,7 +21,14 @@ node_modules/.installed: package.json package-lock.json | $(NODE)
 
 deps: node_modules/.installed
 
-build: deps native
+# The AgentPolicy file validator, compiled from the schema by Ajv here rather
+# than in every sidecar at start (sidecar/policy/validator-source.ts). Committed,
+# so a checkout runs and tests without a build; a test checks it is current.
+POLICY_VALIDATOR := sidecar/policy/policy-validator.generated.ts
+$(POLICY_VALIDATOR): api/schema.ts api/types.ts sidecar/policy/validator-source.ts api/generate-policy-validator.ts | node_modules/.installed
+	$(NODE) --experimental-transform-types --no-warnings --import ./test/run-from-source.mjs api/generate-policy-validator.ts $@
+
+build: deps native $(POLICY_VALIDATOR)
 	tsc -p tsconfig.build.json
 
 # The SO_ORIGINAL_DST addon (sidecar/intercept/native), built offline against

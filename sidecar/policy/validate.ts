@@ -1,10 +1,11 @@
 // Validation of AgentPolicy objects that do not come through the API server
-// (files, `policy check`): the OpenAPI schema via Ajv, then the cross-field rules
-// the CRD states in CEL, restated here so files and the cluster agree.
+// (files, `policy check`): the OpenAPI schema (checked by code Ajv generated
+// from it at build time, policy-validator.generated.ts), then the cross-field
+// rules the CRD states in CEL, restated here so files and the cluster agree.
 
-import { Ajv, type ErrorObject } from 'ajv';
-import { agentPolicySchema, type JsonSchema } from '../../api/schema.js';
+import type { ErrorObject, ValidateFunction } from 'ajv';
 import { API_GROUP_VERSION } from '../../api/types.js';
+import { validate } from './policy-validator.generated.js';
 
 export interface Issue {
   /** Field path in the object, e.g. `spec.rules[2].review.approvers`. */
@@ -12,21 +13,7 @@ export interface Issue {
   readonly message: string;
 }
 
-/** Unknown fields are errors in files (a typo must not silently loosen a policy). */
-function closed(s: JsonSchema): JsonSchema {
-  const out: JsonSchema = { ...s };
-  if (s.properties) {
-    out.properties = Object.fromEntries(Object.entries(s.properties).map(([k, v]) => [k, closed(v)]));
-    if (s.additionalProperties === undefined && s.properties['metadata'] === undefined)
-      out.additionalProperties = false;
-  }
-  if (s.items) out.items = closed(s.items);
-  if (typeof s.additionalProperties === 'object') out.additionalProperties = closed(s.additionalProperties);
-  return out;
-}
-
-const ajv = new Ajv({ allErrors: true, strict: false, validateFormats: false });
-const validateSchema = ajv.compile(closed(agentPolicySchema));
+const validateSchema = validate as ValidateFunction;
 
 function pathOf(instancePath: string): string {
   let out = '';
