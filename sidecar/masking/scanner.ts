@@ -55,20 +55,37 @@ export function scan(s: string, enabled: number, ctx: number, m: Matches): void 
       // first two characters, length and next character rules them out here.
       let we = i + 1;
       let seen = k; // the classes in the word: a word without digits is no IBAN, NINO or bc1 address
-      let after = -1; // the character that ends the word, -1 at the end of the value
-      while (we < n) {
+      // the character that ends the word, 0 at the end of the value (what codeAt reads there): the
+      // candidate checks take it from here instead of reading it again
+      let after = 0;
+      let c1 = 0; // the word's second character, 0 in a word of one: the first-two-characters table reads it
+      if (we < n) {
         const d = s.charCodeAt(we);
         const dk = CLS16[d]!;
-        if ((dk & ALNUM) === 0) {
-          after = d;
-          break;
+        if ((dk & ALNUM) === 0) after = d;
+        else {
+          c1 = d;
+          seen |= dk;
+          we++;
+          while (we < n) {
+            const d = s.charCodeAt(we);
+            const dk = CLS16[d]!;
+            if ((dk & ALNUM) === 0) {
+              after = d;
+              break;
+            }
+            seen |= dk;
+            we++;
+          }
         }
-        seen |= dk;
-        we++;
       }
-      if ((k & DIGIT) !== 0 ? digitCandidate(s, i, we, enabled) : letterCandidate(s, i, c, we, seen, lw)) {
+      if (
+        (k & DIGIT) !== 0
+          ? digitCandidate(s, i, we, after, enabled)
+          : letterCandidate(s, i, c, c1, we, after, seen, lw)
+      ) {
         resume.at = -1;
-        const r = token(s, i, we, c, seen, enabled, ctx, m);
+        const r = token(s, i, we, after, c, seen, enabled, ctx, m);
         if (r >= 0) {
           i = r;
           continue;
@@ -84,8 +101,9 @@ export function scan(s: string, enabled: number, ctx: number, m: Matches): void 
         i = we;
       } else {
         // the character after the word is already read: a space or any other character no
-        // recognizer is anchored on is passed over here, not read again by the loop
-        i = after >= 0 && (CLS16[after]! & ANCHOR) === 0 ? we + 1 : we;
+        // recognizer is anchored on is passed over here, not read again by the loop (at the end
+        // of the value, after is 0 and i goes past n)
+        i = (CLS16[after]! & ANCHOR) === 0 ? we + 1 : we;
       }
       continue;
     }
@@ -212,6 +230,7 @@ function token(
   s: string,
   i: number,
   wordEnd: number,
+  after: number,
   c: number,
   seen: number,
   enabled: number,
@@ -230,11 +249,11 @@ function token(
         const r = pushIf(m, E.CRYPTO, i, base58Address(s, i, wordEnd));
         if (r >= 0) return r;
       }
-      return enabled & NET && (seen & NOT_HEX) === 0 && wordEnd - i <= 4 && netJoin(codeAt(s, wordEnd))
+      return enabled & NET && (seen & NOT_HEX) === 0 && wordEnd - i <= 4 && netJoin(after)
         ? hexNet(s, i, enabled, m)
         : -1;
     }
-    const next = codeAt(s, digitEnd);
+    const next = digitEnd === wordEnd ? after : codeAt(s, digitEnd);
     const len = digitEnd - i;
     // what hexNet can make of digits: a MAC (12:, 12-34-56-…, Cisco's 1234.5678.9abc; a date's 03-23 is
     // none) or IPv6 (1-4 digits and ':')
@@ -273,7 +292,7 @@ function token(
     r = pushIf(m, E.GITHUB_TOKEN, i, githubToken(s, i));
   }
   if (r < 0 && lw & LW_SLACK) r = pushIf(m, E.SLACK_TOKEN, i, slackToken(s, i));
-  if (r < 0 && lw & LW_HEX && (seen & NOT_HEX) === 0 && wordEnd - i <= 4 && netJoin(codeAt(s, wordEnd))) {
+  if (r < 0 && lw & LW_HEX && (seen & NOT_HEX) === 0 && wordEnd - i <= 4 && netJoin(after)) {
     r = hexNet(s, i, enabled, m);
   }
   if (r < 0 && lw & LW_KEY) {
@@ -338,14 +357,14 @@ const NUMERIC =
   bit(E.CRYPTO);
 
 /**
- * Could a word starting with a digit at `i` (ending at `we`) be anything? A
+ * Could a word starting with a digit at `i` (ending at `we`, followed by
+ * `next`) be anything? A
  * short number standing alone (a quantity, a year, a price) cannot: every
  * numeric entity is long or continues in another group.
  */
-function digitCandidate(s: string, i: number, we: number, enabled: number): boolean {
+function digitCandidate(s: string, i: number, we: number, next: number, enabled: number): boolean {
   if ((enabled & NUMERIC) === 0) return false;
   if (we - i >= 7) return true;
-  const next = codeAt(s, we);
   if (next === 32 || next === 45 || next === 46 || next === 47 || next === 58) {
     const after = codeAt(s, we + 1);
     return after < 128 && (CLS[after]! & (DIGIT | HEXL)) !== 0;
@@ -374,27 +393,39 @@ for (let c = 0; c < 128; c++) {
 }
 
 /**
- * Could a word starting with letter `c` at `i` (ending at `we`, holding the
- * character classes `seen`) be anything? The first two characters, the
+ * Could a word starting with letter `c` at `i` (then `c1`; ending at `we`,
+ * before `next`, holding the character classes `seen`) be anything? The first two characters, the
  * length and the classes first: they rule out most words with one table read.
  */
-function letterCandidate(s: string, i: number, c: number, we: number, seen: number, lw: number): boolean {
+function letterCandidate(
+  s: string,
+  i: number,
+  c: number,
+  c1: number,
+  we: number,
+  next: number,
+  seen: number,
+  lw: number,
+): boolean {
   const len = we - i;
-  // IBAN, NINO: a digit third (in a word of three or more, only if the word has digits)
-  if (((seen & DIGIT) !== 0 || len <= 2) && (clsAt(s, i + 2) & DIGIT) !== 0) return true;
+  // IBAN, NINO: a digit third (in a word of three or more, only if the word has digits; in a word of
+  // two the third character is `next`)
+  if (len === 2) {
+    if (next >= 48 && next <= 57) return true;
+  } else if ((seen & DIGIT) !== 0 || len === 1) {
+    if ((clsAt(s, i + 2) & DIGIT) !== 0) return true;
+  }
   if (len === 1) {
     const f = LETTER_START[c]! & lw;
     if (f === 0) return false;
-    const next = codeAt(s, we);
     if (f & LW_NINO && next < 91 && codeAt(s, i + 2) === 32) return true; // the NINO check below, for "A- "
     return (f & LW_HEX) !== 0 && netJoin(next);
   }
-  const f = FIRST2[(c << 7) | s.charCodeAt(i + 1)]! & lw;
+  const f = FIRST2[(c << 7) | c1]! & lw;
   if (f === 0) return false;
   if (f & LW_AWS && len === 20) return true;
   if (f & LW_BC1 && (seen & DIGIT) !== 0) return true;
   if (f & LW_JWT) return true;
-  const next = codeAt(s, we);
   if (f & LW_NINO && len === 2 && next === 32) return true;
   if (f & LW_GH && (len === 3 || len === 6) && next === 95) return true;
   if (f & LW_SLACK && len === 4 && next === 45) return true;
