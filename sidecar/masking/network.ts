@@ -78,7 +78,9 @@ const NOT_TLDS = ['png', 'jpg', 'jpeg', 'gif', 'svg', 'webp', 'css', 'js', 'ts',
 /** Compares without allocating: this runs for every e-mail candidate. */
 function isFileExtension(s: string, start: number, end: number): boolean {
   const len = end - start;
-  next: for (const ext of NOT_TLDS) {
+  // indexed, not for…of: where V8 does not inline the array iterator, every step is a builtin call
+  next: for (let e = 0; e < NOT_TLDS.length; e++) {
+    const ext = NOT_TLDS[e]!;
     if (ext.length !== len) continue;
     for (let k = 0; k < len; k++) if ((codeAt(s, start + k) | 0x20) !== ext.charCodeAt(k)) continue next;
     return true;
@@ -99,19 +101,29 @@ function domainEnd(s: string, i: number): number {
   while (j < n) {
     const start = j;
     kinds = 0;
+    let stop = 0; // the character that ended the label, once read
     while (j < n) {
       const c = s.charCodeAt(j);
       const d = c < 128 ? LABEL[c]! : isIntlLetter(c) ? LABEL_OTHER : 0;
-      if (d === 0) break;
+      if (d === 0) {
+        stop = c;
+        break;
+      }
       kinds |= d;
       j++;
     }
-    if (j === start || s.charCodeAt(start) === 45 || s.charCodeAt(j - 1) === 45) return -1;
+    if (j === start) return -1;
+    // a label of ASCII letters only (most are) neither starts nor ends with '-'
+    if (kinds !== LABEL_LETTER && (s.charCodeAt(start) === 45 || s.charCodeAt(j - 1) === 45)) return -1;
     labels++;
     lastLabelStart = start;
-    if (codeAt(s, j) === 46 && ((clsAt(s, j + 1) & ALNUM) !== 0 || isIntlLetter(codeAt(s, j + 1)))) {
-      j++;
-      continue;
+    if (j === n) stop = codeAt(s, j); // the loop stopped at the end or the length limit
+    if (stop === 46) {
+      const c1 = codeAt(s, j + 1);
+      if ((c1 < 128 && (CLS[c1]! & ALNUM) !== 0) || isIntlLetter(c1)) {
+        j++;
+        continue;
+      }
     }
     break;
   }
@@ -276,19 +288,28 @@ export function ipv6(s: string, i: number): number {
 
 /** Dotted-quad IPv4 at `i` (each part 0-255). Returns the end or -1. */
 export function ipv4Tail(s: string, i: number): number {
+  // each character read once (this runs for every short number before a '.': decimals, dates,
+  // versions); `i` is never negative
+  const n = s.length;
   let j = i;
+  let c = 0;
   for (let p = 0; p < 4; p++) {
     const ps = j;
     let v = 0;
-    while (j - ps < 4 && (clsAt(s, j) & DIGIT) !== 0) v = v * 10 + codeAt(s, j++) - 48;
-    const len = j - ps;
-    if (len === 0 || len > 3 || v > 255) return -1;
+    for (;;) {
+      c = j < n ? s.charCodeAt(j) : 0;
+      if (c < 48 || c > 57) break;
+      if (j - ps === 3) return -1; // a fourth digit
+      v = v * 10 + c - 48;
+      j++;
+    }
+    if (j === ps || v > 255) return -1;
     if (p < 3) {
-      if (codeAt(s, j) !== 46) return -1;
+      if (c !== 46) return -1;
       j++;
     }
   }
-  if ((clsAt(s, j) & WORD) !== 0) return -1;
-  if (codeAt(s, j) === 46 && (clsAt(s, j + 1) & DIGIT) !== 0) return -1;
+  if (c < 128 && (CLS[c]! & WORD) !== 0) return -1;
+  if (c === 46 && (clsAt(s, j + 1) & DIGIT) !== 0) return -1;
   return j;
 }

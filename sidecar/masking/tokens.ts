@@ -269,7 +269,8 @@ for (const key of SECRET_KEYS) KEYS_BY_LENGTH[key.length]!.push(key);
 function isSecretKey(s: string, i: number, end: number): boolean {
   const keys = KEYS_BY_LENGTH[end - i];
   if (keys === undefined) return false;
-  next: for (const key of keys) {
+  next: for (let q = 0; q < keys.length; q++) {
+    const key = keys[q]!;
     for (let k = 0; k < key.length; k++) {
       const c = s.charCodeAt(i + k);
       if ((c >= 65 && c <= 90 ? c | 0x20 : c) !== key.charCodeAt(k)) continue next;
