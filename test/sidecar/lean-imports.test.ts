@@ -1,6 +1,7 @@
 // The sidecar's own HTTP code must not pull in Node's bundled undici (fetch,
 // WebSocket): an ES import of node:http does, at about 14 MB resident per
-// thread (common/node-http.ts).
+// thread (common/node-http.ts). Nor may the sidecar load what only some
+// configurations use (docs/sidecar.md, "Memory").
 
 import { execFile } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
@@ -47,4 +48,41 @@ test('the check can tell: an ES import of node:http loads it', async () => {
     { cwd: root },
   );
   expect(stdout.trim()).toBe('true');
+});
+
+/** The npm packages (by path under node_modules) loaded after importing `imports`. */
+async function packagesLoadedAfter(imports: string[]): Promise<string[]> {
+  const script = [
+    "const { registerHooks } = await import('node:module');",
+    'const seen = new Set();',
+    'registerHooks({ load(url, c, next) {',
+    '  const m = /node_modules\\/((?:@[^/]+\\/)?[^/]+)\\/(.*)$/.exec(url);',
+    '  if (m) seen.add(m[1] + "/" + m[2]);',
+    '  return next(url, c);',
+    '} });',
+    ...imports.map((m) => `await import(${JSON.stringify(`./${m}`)});`),
+    'console.log(JSON.stringify([...seen]));',
+  ].join('\n');
+  const { stdout } = await run(
+    process.execPath,
+    [
+      '--experimental-transform-types',
+      '--no-warnings',
+      '--import',
+      './test/run-from-source.mjs',
+      '--input-type=module',
+      '-e',
+      script,
+    ],
+    { cwd: root },
+  );
+  return JSON.parse(stdout) as string[];
+}
+
+test('the sidecar loads no token verifier (jose, openid-client) and no Ajv compiler until asked', async () => {
+  const loaded = await packagesLoadedAfter(['sidecar/server/sidecar.js']);
+  // The check can tell: the module graph reaches libpg-query and Ajv's runtime helper.
+  expect(loaded.some((p) => p.startsWith('libpg-query/'))).toBe(true);
+  expect(loaded.filter((p) => /^(jose|openid-client|oauth4webapi)\//.test(p))).toEqual([]);
+  expect(loaded.filter((p) => p.startsWith('ajv/') && !p.startsWith('ajv/dist/runtime/'))).toEqual([]);
 });
