@@ -151,9 +151,17 @@ export function urlWithCredentials(s: string, at: number, floor: number, out: In
   // walk back over userinfo to '://' (userinfo holds no '/', so this is the last '://' before
   // the '@'); most '@' belong to e-mail addresses and stop at the space before the local part.
   // No search for '://' first: lastIndexOf would read the whole text before every '@'.
-  const min = Math.max(floor, at - MAX_USERINFO);
-  let j = at - 1;
+  return urlAfterUserinfo(s, at, floor, userinfoWalk(s, at - 1, Math.max(floor, at - MAX_USERINFO)), out);
+}
+
+/** Walks back from `j` over userinfo characters, down to `min`; returns where it stopped. */
+function userinfoWalk(s: string, j: number, min: number): number {
   while (j >= min && isUserinfoChar(s.charCodeAt(j))) j--;
+  return j;
+}
+
+/** urlWithCredentials once the userinfo walk stopped at `j`. */
+function urlAfterUserinfo(s: string, at: number, floor: number, j: number, out: Int32Array): number {
   // j is at the char before userinfo; need "://" ending at j, at or after floor, within MAX_USERINFO
   if (j - 2 < floor || at - (j - 2) > MAX_USERINFO) return -1;
   if (codeAt(s, j) !== 47 || codeAt(s, j - 1) !== 47 || codeAt(s, j - 2) !== 58) return -1;
@@ -189,6 +197,11 @@ export function email(s: string, at: number, floor: number, out: Int32Array, atW
   const min = Math.max(floor, at - MAX_LOCAL);
   let j = at - 1;
   while (j >= min && isLocalChar(s.charCodeAt(j))) j--;
+  return emailAfterLocal(s, at, j, out, atWidth);
+}
+
+/** email once the walk over the local part stopped at `j`. */
+function emailAfterLocal(s: string, at: number, j: number, out: Int32Array, atWidth: number): number {
   let start = j + 1;
   // a local part starts with neither '.' nor a quote (o'brien@ is an address, 'ana@ is a quoted one)
   while (start < at && (codeAt(s, start) === 46 || codeAt(s, start) === 39)) start++;
@@ -197,6 +210,48 @@ export function email(s: string, at: number, floor: number, out: Int32Array, atW
   if (end < 0) return -1;
   out[0] = start;
   return end;
+}
+
+/**
+ * What an '@' at `at` ends: a URL with credentials (`url`), else an e-mail
+ * address (`mail`). Writes the start into out[0] and 1 for a URL, 0 for an
+ * e-mail into out[1]; returns the end or -1. One walk back serves both: the
+ * ASCII characters of a local part are userinfo characters too, so the walk
+ * over userinfo goes on from where the local part stopped (or stops at the
+ * local part's first letter outside ASCII, which is no userinfo character).
+ */
+export function atSignAddress(
+  s: string,
+  at: number,
+  floor: number,
+  url: boolean,
+  mail: boolean,
+  out: Int32Array,
+): number {
+  const minLocal = Math.max(floor, at - MAX_LOCAL);
+  let j = at - 1;
+  let intl = -1; // the local part's last letter outside ASCII (the first the walk meets)
+  while (j >= minLocal) {
+    const c = s.charCodeAt(j);
+    if (c < 128) {
+      if (LOCAL[c] !== 1) break;
+    } else {
+      if (!isIntlLetter(c)) break;
+      if (intl < 0) intl = j;
+    }
+    j--;
+  }
+  if (url) {
+    const u = intl >= 0 ? intl : userinfoWalk(s, j, Math.max(floor, at - MAX_USERINFO));
+    const end = urlAfterUserinfo(s, at, floor, u, out);
+    if (end >= 0) {
+      out[1] = 1;
+      return end;
+    }
+  }
+  if (!mail) return -1;
+  out[1] = 0;
+  return emailAfterLocal(s, at, j, out, 1);
 }
 
 /**

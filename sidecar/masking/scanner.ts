@@ -22,7 +22,7 @@ import {
 import { afterVersionWord } from './context.js';
 import { E } from './entities.js';
 import type { Matches } from './matches.js';
-import { email, ipv4Tail, ipv6, mac, urlWithCredentials } from './network.js';
+import { atSignAddress, email, ipv4Tail, ipv6, mac } from './network.js';
 import { digitGroups, parenPhone, plusPhone, resume } from './numbers.js';
 import {
   awsKey,
@@ -39,7 +39,7 @@ import {
 
 const bit = (e: E): number => 1 << e;
 const NET = bit(E.IP_ADDRESS) | bit(E.MAC_ADDRESS);
-const out = new Int32Array(1);
+const out = new Int32Array(2);
 
 /** Finds every enabled entity in `s`; `ctx` carries hints from the column name. */
 export function scan(s: string, enabled: number, ctx: number, m: Matches): void {
@@ -164,22 +164,12 @@ function pushIf(m: Matches, e: E, start: number, end: number): number {
 }
 
 function atSign(s: string, i: number, enabled: number, m: Matches): number {
-  const floor = m.lastEnd;
-  if (enabled & bit(E.URL)) {
-    const end = urlWithCredentials(s, i, floor, out);
-    if (end >= 0) {
-      m.push(E.URL, out[0]!, end);
-      return end;
-    }
-  }
-  if (enabled & bit(E.EMAIL_ADDRESS)) {
-    const end = email(s, i, floor, out);
-    if (end >= 0) {
-      m.push(E.EMAIL_ADDRESS, out[0]!, end);
-      return end;
-    }
-  }
-  return -1;
+  const url = (enabled & bit(E.URL)) !== 0;
+  const mail = (enabled & bit(E.EMAIL_ADDRESS)) !== 0;
+  if (!url && !mail) return -1;
+  const end = atSignAddress(s, i, m.lastEnd, url, mail, out);
+  if (end >= 0) m.push(out[1] === 1 ? E.URL : E.EMAIL_ADDRESS, out[0]!, end);
+  return end;
 }
 
 /** A hex word followed by ':' '-' or '.' may be a MAC or an IPv6 address. */
@@ -277,7 +267,8 @@ function token(
     }
     return digitGroups(s, i, digitEnd, enabled, ctx, m);
   }
-  const lw = LETTER_START[c]! & letterMask(enabled);
+  // maskLw is letterMask(enabled): scan computed it for this value
+  const lw = LETTER_START[c]! & maskLw;
   const ibanish = (clsAt(s, i + 2) & DIGIT) !== 0;
   if (lw === 0 && !ibanish) return -1; // most words: nothing can start here
   let r = -1;
