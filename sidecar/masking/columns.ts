@@ -41,6 +41,24 @@ const PASSWORD_NAME =
 const NOT_SECRET =
   /(_at|_on|_date|_time|_count|_len|_length|_expires?|_expiry|_policy|_hint|_id|_type|_algo)$/i;
 
+/**
+ * A regular expression (PostgreSQL ARE, for `attname ~* ...`) matching every
+ * column name that column rules `patterns` or, with `heuristics`, the
+ * recognizers' name checks care about: what a protocol must look up to learn
+ * a result column's real name when the agent renamed it (`SELECT ssn AS x`).
+ * A superset is fine: the masker decides on the real name.
+ */
+export function sourceColumnRegex(patterns: readonly string[], heuristics: boolean): string | null {
+  const parts = patterns.map((p) => {
+    const column = p.slice(p.lastIndexOf('.') + 1);
+    return `^${column.replace(/[\\^$.|?+()[\]{}]/g, '\\$&').replace(/\*/g, '.*')}$`;
+  });
+  if (heuristics) {
+    for (const re of [DOB_NAME, PASSWORD_NAME, SSN_NAME, NHS_NAME, PHONE_NAME]) parts.push(re.source);
+  }
+  return parts.length === 0 ? null : parts.map((p) => `(${p})`).join('|');
+}
+
 export function isBirthDateColumn(name: string): boolean {
   return DOB_NAME.test(name);
 }

@@ -375,3 +375,17 @@ test('masksQualifiedColumns: only rules naming a real table part need table name
   expect(withRules(['*.ssn', 'email']).masksQualifiedColumns('db')).toBe(false);
   expect(withRules(['users.email'], 'other').masksQualifiedColumns('db')).toBe(false);
 });
+
+test('sourceColumns: the names column rules and name checks care about, as one PostgreSQL regex', () => {
+  const pod2 = (masking: object[]) => PolicyEngine.compile([policy('m', { masking })]).forPod(pod);
+  expect(pod2([]).sourceColumns('db')).toBeNull();
+  expect(pod2([{ target: 'other', columns: ['ssn'] }]).sourceColumns('db')).toBeNull();
+  // column rules alone: their column parts, anchored, wildcards as .*
+  expect(pod2([{ columns: ['users.email', '*.card_number', 'api*'] }]).sourceColumns('db')).toBe(
+    '(^email$)|(^card_number$)|(^api.*$)',
+  );
+  // content scanning reads column names too (date of birth, secrets, phone, SSN, NHS)
+  const scanning = pod2([{ entities: ['EMAIL_ADDRESS'] }]).sourceColumns('db')!;
+  expect(scanning).toContain('birth');
+  expect(scanning).toContain('secret');
+});

@@ -16,6 +16,7 @@
 
 import type { Action, AgentPolicy, MaskingRule, Protocol, Review, Target } from '../../api/types.js';
 import type { Identity } from '../identity/identity.js';
+import { sourceColumnRegex } from '../masking/columns.js';
 import { compilePathTemplate } from './classify/path-template.js';
 import { type Classification, type Command, type StatementClass, UNKNOWN } from './command.js';
 import { DEFAULT_RULE, type Decision } from './decision.js';
@@ -40,6 +41,12 @@ export interface PodPolicy {
   allowsWorkload(identity: Identity): boolean;
   /** Whether a masking rule for this target names columns of particular tables (`users.email`). */
   masksQualifiedColumns(target: string): boolean;
+  /**
+   * The column names masking for this target cares about (rules' column
+   * patterns, and the recognizers' name checks when entities are scanned), as
+   * a PostgreSQL regular expression; null when nothing is masked by name.
+   */
+  sourceColumns(target: string): string | null;
   /** Targets declared differently by two policies (the first, by namespace/name, is kept). */
   readonly conflicts: readonly string[];
 }
@@ -219,6 +226,17 @@ class CompiledPodPolicy implements PodPolicy {
           }),
       ),
     );
+  }
+
+  sourceColumns(target: string): string | null {
+    const rules = this.#policies.flatMap((p) =>
+      p.masking.filter((m) => m.target === undefined || m.target === target),
+    );
+    if (rules.length === 0) return null;
+    const patterns = rules.flatMap((m) => m.columns ?? []);
+    // A rule without columns scans content, where the recognizers read column names too.
+    const scans = rules.some((m) => m.columns === undefined || m.entities !== undefined);
+    return sourceColumnRegex(patterns, scans);
   }
 
   #applicableFor(identity: Identity, target: string): Applicable {

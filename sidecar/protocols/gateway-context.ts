@@ -102,10 +102,18 @@ export interface GatewayContext {
   auditGate?(): Promise<void> | null;
   readonly metrics: GatewayMetrics;
   /**
-   * Whether masking for this target has table-qualified column rules, so the
-   * protocol should learn table names (PostgreSQL gives only OIDs).
+   * What the protocol must learn of the upstream's names before the agent's
+   * first command, for masking by name; null when nothing is masked by name.
    */
-  needsTableNames?(target: Target): boolean;
+  catalogRequest?(target: Target): CatalogRequest | null;
+}
+
+/** Names a protocol reads from the upstream's catalog (PostgreSQL: postgres/catalog.ts). */
+export interface CatalogRequest {
+  /** Table names, for table-qualified column rules (`users.email`). */
+  readonly tables: boolean;
+  /** The real names of columns whose names match this (PostgreSQL ARE, case-insensitive), so renaming a column in a query does not unmask it. */
+  readonly columnRegex: string | null;
 }
 
 /** For contexts whose audit never pushes back. */

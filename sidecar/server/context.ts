@@ -14,6 +14,7 @@ import type { Classification, Command } from '../policy/command.js';
 import type { Decision } from '../policy/decision.js';
 import type {
   AuthRequest,
+  CatalogRequest,
   ClassifyOptions,
   GatewayContext,
   GatewayMetrics,
@@ -78,7 +79,13 @@ export function createGatewayContext(d: ContextDeps): GatewayContext {
       return policy.decide(command);
     },
     masker: (target, rules) => d.maskers.get(target, rules),
-    needsTableNames: (target: Target) => d.policies.current()?.masksQualifiedColumns(target.name) ?? false,
+    catalogRequest(target: Target): CatalogRequest | null {
+      const policy = d.policies.current();
+      if (policy === null) return null;
+      const tables = policy.masksQualifiedColumns(target.name);
+      const columnRegex = policy.sourceColumns(target.name);
+      return tables || columnRegex !== null ? { tables, columnRegex } : null;
+    },
     credentials: (target: Target) => d.credentials.get(target),
     caCertificate(target: Target): string | undefined {
       const ref = target.tls?.caSecretRef;

@@ -220,6 +220,30 @@ test('a binary column the engine cannot read is withheld, never sent unmasked', 
   }
 });
 
+test('a column renamed in the query is masked by its real name: column rules and name checks alike', async () => {
+  await admin(`ALTER TABLE ${TABLE} ADD COLUMN IF NOT EXISTS date_of_birth date`);
+  await admin(`UPDATE ${TABLE} SET date_of_birth = '1984-02-29'`);
+  const c = new pg.Client({ host: '127.0.0.1', port, user: 'agent', password: token, database: 'postgres' });
+  await c.connect();
+  try {
+    for (const extended of [false, true]) {
+      const r = await c.query<(string | null)[]>({
+        text: `SELECT password AS p, card_number AS "Card", date_of_birth AS d, id AS password FROM ${TABLE}${extended ? ' WHERE id = $1' : ''}`,
+        ...(extended ? { values: [1] } : {}),
+        rowMode: 'array',
+        // the values as the sidecar sent them: node-postgres would read '<DATE_OF_BIRTH>' as an invalid date
+        types: { getTypeParser: () => (v: string) => v },
+      });
+      expect(r.fields.map((f) => f.name)).toEqual(['p', 'Card', 'd', 'password']);
+      // password: the null rule; card_number: partial; a date of birth by its real name; and
+      // a harmless column given a masked name is masked too (more, never less)
+      expect(r.rows[0]).toEqual([null, '**** **** **** 1111', '<DATE_OF_BIRTH>', null]);
+    }
+  } finally {
+    await c.end();
+  }
+});
+
 test('values inside records, arrays and text-search vectors are scanned too', async () => {
   // An agent need not select a column as it is: a ROW(), an array of names or
   // addresses, or a tsvector carries the same text under another type.

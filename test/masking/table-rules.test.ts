@@ -83,6 +83,21 @@ test('a column of the named table is masked; the same name in another table is n
   }
 });
 
+test('renaming a column in the query does not unmask it, and does not mask another table', async () => {
+  const c = await agent();
+  try {
+    expect((await c.query(`SELECT code AS renamed FROM ${USERS}`)).rows[0].renamed).toMatch(REDACTED);
+    const joined = await c.query({
+      text: `SELECT u.code AS a, o.code AS b FROM ${USERS} u JOIN ${ORDERS} o ON o.id = u.id WHERE u.id = $1`,
+      values: [1],
+      rowMode: 'array',
+    });
+    expect(joined.rows).toEqual([[expect.stringMatching(REDACTED), 'order-code-1']]);
+  } finally {
+    await c.end();
+  }
+});
+
 test('columns whose table is not known for certain are masked by name: views and expressions', async () => {
   const c = await agent();
   try {

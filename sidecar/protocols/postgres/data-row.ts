@@ -5,18 +5,23 @@
 import { agError } from '../../../common/errors.js';
 import { pgTextual } from '../../masking/wire-types.js';
 import type { ResultColumn, RowMasker } from '../gateway-context.js';
+import { columnKey, type PgCatalog } from './catalog.js';
 import { JSONB_OID, TEXT_TYPE_OIDS } from './codes.js';
 import type { Column } from './messages.js';
 import { Reader } from './reader.js';
 import { dataRow } from './serializer.js';
 
-export function resultColumns(
-  cols: readonly Column[],
-  tableNames: ReadonlyMap<number, string> | null = null,
-): ResultColumn[] {
+/**
+ * The columns as masking sees them. A column the catalog knows goes by its
+ * real name, whatever the query renamed it to (`SELECT ssn AS x`).
+ */
+export function resultColumns(cols: readonly Column[], catalog: PgCatalog | null = null): ResultColumn[] {
   return cols.map((c) => ({
-    name: c.name,
-    table: c.tableOid === 0 ? undefined : tableNames?.get(c.tableOid),
+    name:
+      c.tableOid === 0 || catalog === null
+        ? c.name
+        : (catalog.columns.get(columnKey(c.tableOid, c.columnIndex)) ?? c.name),
+    table: c.tableOid === 0 ? undefined : catalog?.tables.get(c.tableOid),
     typeOid: c.typeOid,
     tableOid: c.tableOid,
     columnIndex: c.columnIndex,

@@ -8,7 +8,7 @@ import type { Target } from '../../../api/types.js';
 import { agError } from '../../../common/errors.js';
 import type { GatewayContext } from '../gateway-context.js';
 import type { CancelRegistry } from './cancel.js';
-import { CATALOG_QUERY, CatalogReader } from './catalog.js';
+import { CatalogReader, catalogQuery, type PgCatalog } from './catalog.js';
 import { ErrorField } from './codes.js';
 import type { BackendMessage, Frame, ReadyForQuery } from './messages.js';
 import type { Outbox } from './outbox.js';
@@ -35,13 +35,13 @@ export interface HandshakeHost {
 export class UpstreamHandshake {
   private step = Step.Authenticating;
   private auth: UpstreamAuth | null;
-  private catalog: CatalogReader | null = null;
+  private reading: CatalogReader | null = null;
   /** The key the agent was given for cancel requests, once the server sent its own. */
   cancelKey: { processId: number; secretKey: number } | null = null;
   /** standard_conforming_strings as the server reports it at startup. */
   standardConformingStrings = true;
-  /** Table OID -> `schema.table`, when masking asked for them (catalog.ts). */
-  tableNames: ReadonlyMap<number, string> | null = null;
+  /** Table and column names, when masking asked for them (catalog.ts). */
+  catalog: PgCatalog | null = null;
 
   constructor(
     private readonly ctx: GatewayContext,
@@ -64,9 +64,9 @@ export class UpstreamHandshake {
         this.starting(msg, frame);
         return;
       case Step.ReadingCatalog:
-        if (!this.catalog!.message(msg, frame)) return;
-        this.tableNames = this.catalog!.tables;
-        this.catalog = null;
+        if (!this.reading!.message(msg, frame)) return;
+        this.catalog = this.reading;
+        this.reading = null;
         this.done((msg as ReadyForQuery).status, frame);
         return;
       case Step.Done:
@@ -113,11 +113,14 @@ export class UpstreamHandshake {
         this.toAgent.send(ser.backendKeyData(this.cancelKey.processId, this.cancelKey.secretKey));
         return;
       case 'readyForQuery':
-        if (this.ctx.needsTableNames?.(this.target) === true) {
-          this.catalog = new CatalogReader();
-          this.step = Step.ReadingCatalog;
-          this.toUpstream.send(CATALOG_QUERY);
-          return;
+        {
+          const req = this.ctx.catalogRequest?.(this.target) ?? null;
+          if (req !== null) {
+            this.reading = new CatalogReader(req);
+            this.step = Step.ReadingCatalog;
+            this.toUpstream.send(catalogQuery(req));
+            return;
+          }
         }
         this.done(msg.status, frame);
         return;

@@ -13,7 +13,7 @@ import type { Decision } from '../../policy/decision.js';
 import type { ClassifyOptions, GatewayContext } from '../gateway-context.js';
 import { refusal } from '../refusal.js';
 import { ownRowDescription } from './backend-parser.js';
-import { keepsTableNames } from './catalog.js';
+import { keepsTableNames, type PgCatalog } from './catalog.js';
 import { BackendCode, ErrorField, FrontendCode, TxStatus } from './codes.js';
 import { maskDataRow, resultColumns } from './data-row.js';
 import type { PgLimits } from './limits.js';
@@ -64,8 +64,8 @@ export interface ProxyDeps {
   /** The status of the upstream's first ReadyForQuery. */
   readonly txStatus: number;
   readonly standardConformingStrings: boolean;
-  /** Table OID -> `schema.table`, read at session start when masking has table-qualified rules (catalog.ts). */
-  readonly tableNames?: ReadonlyMap<number, string> | null;
+  /** Table and column names, read at session start when masking works by name (catalog.ts). */
+  readonly catalog?: PgCatalog | null;
 }
 
 export class CommandProxy {
@@ -86,8 +86,8 @@ export class CommandProxy {
   private classifyOptions: ClassifyOptions;
   /** Commands run so far. */
   seq = 0;
-  /** See ProxyDeps.tableNames; dropped (every column unnamed) once a command may have changed tables. */
-  private tableNames: ReadonlyMap<number, string> | null;
+  /** See ProxyDeps.catalog; dropped (every column unnamed) once a command may have changed tables. */
+  private catalog: PgCatalog | null;
 
   constructor(d: ProxyDeps) {
     this.ctx = d.ctx;
@@ -101,7 +101,7 @@ export class CommandProxy {
     this.txStatus = d.txStatus;
     this.classifyOptions = { standardConformingStrings: d.standardConformingStrings };
     this.prepared = new PreparedState(d.limits.maxStatements, d.limits.maxPortals);
-    this.tableNames = d.tableNames ?? null;
+    this.catalog = d.catalog ?? null;
   }
 
   /** Answers still owed by the upstream. */
@@ -224,7 +224,7 @@ export class CommandProxy {
     } catch (e) {
       failure = toAgError(e, 'AG_ERR_POLICY_UNAVAILABLE');
     }
-    if (this.tableNames !== null && cls !== null && !keepsTableNames(cls.operations)) this.tableNames = null;
+    if (this.catalog !== null && cls !== null && !keepsTableNames(cls.operations)) this.catalog = null;
     const run = new Run(
       this.sessionId,
       ++this.seq,
@@ -388,7 +388,7 @@ export class CommandProxy {
         const cols = run.columns ?? run.description?.columns ?? head.portal?.resultColumns() ?? null;
         if (cols === null) throw agError('AG_ERR_MASKING_FAILED', 'the result columns are unknown');
         run.columns = cols;
-        run.rowMasker = run.masker!.forColumns(resultColumns(cols, this.tableNames));
+        run.rowMasker = run.masker!.forColumns(resultColumns(cols, this.catalog));
       }
       if (!run.rowMasker.active) {
         this.toAgent.forward(frame);

@@ -377,7 +377,7 @@ export class PgSession {
       host: this.host,
       txStatus: status,
       standardConformingStrings: this.handshake!.standardConformingStrings,
-      tableNames: this.handshake!.tableNames,
+      catalog: this.handshake!.catalog,
     });
     this.phase = Phase.Ready;
     this.agent.resume();
