@@ -43,6 +43,8 @@ export interface RowMasker {
 
 export interface ResultMasker {
   forColumns(columns: readonly ResultColumn[]): RowMasker;
+  /** Free text (a server's error or notice, a notification) through the content recognizers. Throws to withhold it. */
+  maskText(text: string): string;
 }
 
 /** What a session knows that changes how its text reads. */

@@ -57,6 +57,7 @@ export class MaskerCache {
                   ),
                 ),
               ),
+            maskText: (text: string) => masker.maskText(text),
           };
     perTarget.set(target.name, result);
     return result;

@@ -44,6 +44,7 @@ function masker(rules: readonly MaskingRule[]): ResultMasker | null {
         counts: () => rm.counts.toRecord(),
       };
     },
+    maskText: (t) => m.maskText(t),
   };
 }
 
@@ -193,6 +194,27 @@ test('a session through the gateway exports exactly its session span and one spa
   for (const secret of [TOKEN, BAD_TOKEN, roles.scram.password, ...EMAILS]) {
     expect(bytes.includes(Buffer.from(secret))).toBe(false);
   }
+});
+
+test('an error that echoes a masked value is recorded masked, as the agent got it', async () => {
+  const c = new pg.Client({ host: '127.0.0.1', port, user: 'agent', password: TOKEN, database: 'postgres' });
+  await c.connect();
+  await expect(c.query('SELECT email::int FROM ag_audit_t WHERE id = 1')).rejects.toMatchObject({
+    code: '22P02',
+    message: expect.stringContaining('<EMAIL_ADDRESS>'),
+  });
+  await c.end();
+  const spans = await sessionSpans((s) =>
+    receiver.spans.some(
+      (x) =>
+        x.traceId === s.traceId &&
+        x.attributes['db.query.text'] === 'SELECT email::int FROM ag_audit_t WHERE id = ?',
+    ),
+  );
+  const cmd = spans.find((s) => s.name === 'agentgate.command')!;
+  expect(cmd.attributes).toMatchObject({ 'error.type': '22P02' });
+  expect(String(cmd.attributes['agentgate.error'])).toContain('<EMAIL_ADDRESS>');
+  expect(receiver.allBytes().includes(Buffer.from(EMAILS[0]!))).toBe(false);
 });
 
 test("a sqlcommenter traceparent links the command span to the agent's trace, through the gateway", async () => {

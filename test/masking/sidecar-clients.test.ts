@@ -244,6 +244,54 @@ test('a column renamed in the query is masked by its real name: column rules and
   }
 });
 
+test("the server's errors, notices and notifications do not echo masked values", async () => {
+  const c = new pg.Client({ host: '127.0.0.1', port, user: 'agent', password: token, database: 'postgres' });
+  await c.connect();
+  const notices: string[] = [];
+  const notifications: string[] = [];
+  c.on('notice', (n) => notices.push(JSON.stringify(n)));
+  c.on('notification', (n) => notifications.push(JSON.stringify(n)));
+  try {
+    // a failed cast echoes the value it could not read
+    const cast = await c.query(`SELECT email::int FROM ${TABLE}`).then(
+      () => null,
+      (e: pg.DatabaseError) => e,
+    );
+    expect(cast).toMatchObject({ code: '22P02' });
+    expect(cast!.message).toContain('<EMAIL_ADDRESS>');
+    // RAISE with a message, a detail and a hint built from the table
+    const raised = await c
+      .query(
+        `DO $$ DECLARE r record; BEGIN SELECT * INTO r FROM ${TABLE} LIMIT 1;
+         RAISE NOTICE 'contact %', r.email USING DETAIL = 'phone ' || r.phone, HINT = r.iban;
+         RAISE EXCEPTION 'card %', r.card_number USING DETAIL = r.note; END $$`,
+      )
+      .then(
+        () => null,
+        (e: pg.DatabaseError) => e,
+      );
+    expect(raised).toMatchObject({ code: 'P0001' });
+    await c.query(`LISTEN ag_masking_channel`);
+    await c.query(`SELECT pg_notify('ag_masking_channel', 'new signup ' || email) FROM ${TABLE}`);
+    for (let i = 0; i < 50 && notifications.length === 0; i++) await new Promise((r) => setTimeout(r, 20));
+    const seen = JSON.stringify({
+      cast: cast!.message,
+      raised: { ...raised, message: raised!.message },
+      notices,
+      notifications,
+    });
+    for (const secret of SECRETS) expect(seen).not.toContain(secret);
+    expect(notices).toHaveLength(1);
+    expect(notices[0]).toContain('contact <EMAIL_ADDRESS>');
+    expect(notifications).toHaveLength(1);
+    expect(notifications[0]).toContain('new signup <EMAIL_ADDRESS>');
+    // and the session goes on
+    expect((await c.query('SELECT 1 AS one')).rows).toEqual([{ one: 1 }]);
+  } finally {
+    await c.end();
+  }
+});
+
 test('values inside records, arrays and text-search vectors are scanned too', async () => {
   // An agent need not select a column as it is: a ROW(), an array of names or
   // addresses, or a tsvector carries the same text under another type.

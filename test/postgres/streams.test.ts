@@ -145,6 +145,7 @@ test('masks DataRow values per column and rebuilds lengths', async () => {
           counts: () => ({ EMAIL_ADDRESS: n }),
         };
       },
+      maskText: (t) => t.replace(/\S+@\S+/g, '<EMAIL_ADDRESS>'),
     }),
   });
   const c = new pg.Client({
@@ -194,6 +195,7 @@ test('a row whose masking fails never reaches the agent; the command fails and t
         },
         counts: () => ({}),
       }),
+      maskText: (t) => t,
     }),
   });
   const c = new pg.Client({

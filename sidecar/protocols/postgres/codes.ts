@@ -85,6 +85,8 @@ export const enum ErrorField {
   Message = 0x4d, // M
   Detail = 0x44, // D
   Hint = 0x48, // H
+  Context = 0x57, // W
+  InternalQuery = 0x71, // q
 }
 
 /** Every typed message: 1 code byte + int32 length (which counts itself). */

@@ -10,7 +10,7 @@ import { type AgentgateError, agError, isAgentgateError } from '../../../common/
 import type { Identity } from '../../identity/identity.js';
 import { type Classification, classification, unknownStatement } from '../../policy/command.js';
 import type { Decision } from '../../policy/decision.js';
-import type { ClassifyOptions, GatewayContext } from '../gateway-context.js';
+import type { ClassifyOptions, GatewayContext, ResultMasker } from '../gateway-context.js';
 import { refusal } from '../refusal.js';
 import { ownRowDescription } from './backend-parser.js';
 import { keepsTableNames, type PgCatalog } from './catalog.js';
@@ -22,6 +22,7 @@ import type { Outbox } from './outbox.js';
 import { Kind, Pending, PendingQueue, Run } from './pending.js';
 import { PreparedState } from './prepared.js';
 import * as ser from './serializer.js';
+import { maskErrorOrNotice, maskNotification } from './server-text.js';
 
 /**
  * What replaces a refused simple query (or function call) upstream: a statement
@@ -88,6 +89,8 @@ export class CommandProxy {
   seq = 0;
   /** See ProxyDeps.catalog; dropped (every column unnamed) once a command may have changed tables. */
   private catalog: PgCatalog | null;
+  /** The latest command's masker: what masks server messages that answer no command (notices, notifications). */
+  private lastMasker: ResultMasker | null = null;
 
   constructor(d: ProxyDeps) {
     this.ctx = d.ctx;
@@ -252,6 +255,7 @@ export class CommandProxy {
         failure = refusal(decision, cls);
         if (failure === null) {
           if (decision.masking.length > 0) run.masker = this.ctx.masker(this.target, decision.masking);
+          this.lastMasker = run.masker;
           return run;
         }
         run.decision = decision.action;
@@ -342,14 +346,19 @@ export class CommandProxy {
           this.classifyOptions = { standardConformingStrings: msg.value === 'on' };
         }
         // ParameterStatus, NoticeResponse, NotificationResponse, ParameterDescription,
-        // CopyInResponse, FunctionCallResponse: pass through.
-        if (
-          !this.withholding ||
-          code === BackendCode.ParameterStatus ||
-          code === BackendCode.NotificationResponse
-        ) {
-          this.toAgent.forward(frame);
+        // CopyInResponse, FunctionCallResponse: pass through, the server's words masked.
+        if (code === BackendCode.NoticeResponse) {
+          if (!this.withholding) this.serverMessage(msg as ErrorOrNotice, head, frame);
+          return;
         }
+        if (code === BackendCode.NotificationResponse) {
+          const masker = head?.run?.masker ?? this.lastMasker;
+          const masked = masker === null ? null : maskNotification(frame, masker);
+          if (masked === null) this.toAgent.forward(frame);
+          else if (masked !== 'withhold') this.toAgent.send(masked);
+          return;
+        }
+        if (!this.withholding || code === BackendCode.ParameterStatus) this.toAgent.forward(frame);
     }
   }
 
@@ -411,11 +420,24 @@ export class CommandProxy {
     this.withholding = true;
   }
 
+  /** Sends an ErrorResponse or NoticeResponse on, its words masked (server-text.ts); returns its primary text as sent. */
+  private serverMessage(msg: ErrorOrNotice, head: Pending | undefined, frame: Frame): string | undefined {
+    const masker = head?.run?.masker ?? this.lastMasker;
+    if (masker === null) {
+      this.toAgent.forward(frame);
+      return msg.fields.get(ErrorField.Message);
+    }
+    const m = maskErrorOrNotice(msg, masker);
+    if (m.replacement === null) this.toAgent.forward(frame);
+    else this.toAgent.send(m.replacement);
+    return m.message;
+  }
+
   private errorResponse(msg: ErrorOrNotice, head: Pending | undefined, frame: Frame): void {
     const severity = msg.fields.get(ErrorField.SeverityV) ?? msg.fields.get(ErrorField.Severity);
     if (head === undefined || severity === 'FATAL' || severity === 'PANIC') {
       // Not an answer to anything we sent (administrator shutdown, a killed backend).
-      this.toAgent.forward(frame);
+      this.serverMessage(msg, head, frame);
       return;
     }
     const run = head.run;
@@ -423,12 +445,13 @@ export class CommandProxy {
       this.toAgent.send(run.replaceError);
       run.replaceError = null;
     } else {
+      const text = this.withholding ? undefined : this.serverMessage(msg, head, frame);
       if (run !== null && run.errorCode === undefined) {
         run.decision = run.decision === 'allow' ? 'allow' : run.decision;
         run.errorCode = msg.fields.get(ErrorField.Code);
-        run.error = msg.fields.get(ErrorField.Message);
+        // audit records the message as the agent got it: masked as the rows would be
+        run.error = this.withholding ? masked(msg, run.masker ?? this.lastMasker) : text;
       }
-      if (!this.withholding) this.toAgent.forward(frame);
     }
     if (head.kind === Kind.Query || head.kind === Kind.FunctionCall || head.kind === Kind.Sync) return;
     // Extended protocol: the server now skips everything until Sync; so do we.
@@ -491,4 +514,9 @@ function toAgError(
 ): AgentgateError {
   if (isAgentgateError(e)) return e;
   return agError(fallback, e instanceof Error ? e.message : String(e));
+}
+
+/** An error's primary text as audit may keep it: masked when the command's results are. */
+function masked(msg: ErrorOrNotice, masker: ResultMasker | null): string | undefined {
+  return masker === null ? msg.fields.get(ErrorField.Message) : maskErrorOrNotice(msg, masker).message;
 }

@@ -83,6 +83,28 @@ export function errorResponse(e: ErrorFields): Buffer {
   return b;
 }
 
+/** An ErrorResponse or NoticeResponse with exactly these fields, in this order. */
+export function errorOrNotice(code: number, fields: ReadonlyMap<number, string>): Buffer {
+  let len = 1;
+  for (const v of fields.values()) len += 1 + cstrLen(v);
+  const b = typed(code, len);
+  let o = 5;
+  for (const [t, v] of fields) {
+    b[o++] = t;
+    o = putCString(b, o, v);
+  }
+  b[o] = 0;
+  return b;
+}
+
+/** NotificationResponse (LISTEN/NOTIFY). */
+export function notificationResponse(processId: number, channel: string, payload: string): Buffer {
+  const b = typed(BackendCode.NotificationResponse, 4 + cstrLen(channel) + cstrLen(payload));
+  b.writeInt32BE(processId, 5);
+  putCString(b, putCString(b, 9, channel), payload);
+  return b;
+}
+
 /** The ErrorResponse for one of our own errors, with its table SQLSTATE. */
 export function agentgateErrorResponse(err: AgentgateError, severity: 'ERROR' | 'FATAL' = 'ERROR'): Buffer {
   return errorResponse({ severity, sqlstate: err.wire.sqlstate, message: err.message });
