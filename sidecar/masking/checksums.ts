@@ -3,8 +3,14 @@
 // discipline. They run on candidates only, never on every value.
 
 import { countrySpecs } from 'ibantools';
-import { codeAt } from './char-class.js';
-import { sha256Small } from './sha256.js';
+import * as _charclass from './char-class.js';
+import * as _sha from './sha256.js';
+
+// Local constants, not the imported bindings: an import is a live binding, and optimized code
+// reads it through its module cell, checking that it is initialized, at every use; a module's own
+// constants are folded into the code.
+const { codeAt } = _charclass;
+const { sha256Small } = _sha;
 
 /**
  * Digit validators read digit values (0-9) from a byte array, so the scanner

@@ -2,8 +2,15 @@
 // them: they let a 9-digit run count as an SSN, a 10-digit run as an NHS
 // number, a digit run as a phone number. Read only for such candidates.
 
-import { codeAt } from './char-class.js';
-import { Ctx } from './entities.js';
+import * as _charclass from './char-class.js';
+import { Ctx as CtxEnum } from './entities.js';
+
+// Local constants, not the imported bindings: an import is a live binding, and optimized code
+// reads it through its module cell, checking that it is initialized, at every use; a module's own
+// constants are folded into the code.
+const { codeAt } = _charclass;
+// the enums too: under isolatedModules an enum is an object, imported as a live binding too
+const Ctx = CtxEnum;
 
 const CONTEXT_WINDOW = 40;
 

@@ -4,7 +4,9 @@
 
 import { ENTITIES, type Entity } from '../../api/types.js';
 
-export const enum E {
+// Plain enums, not const: under isolatedModules a const enum from another module is emitted as an
+// object all the same, and the hot modules keep a local constant of it (see scanner.ts).
+export enum E {
   EMAIL_ADDRESS = 0,
   PHONE_NUMBER = 1,
   CREDIT_CARD = 2,
@@ -42,7 +44,7 @@ export function entityName(index: number): Entity {
 export const CONTENT_ENTITIES_MASK = ALL_ENTITIES_MASK & ~(1 << E.DATE_OF_BIRTH);
 
 /** Context hints that let a weak pattern (a bare 9- or 10-digit number) count. */
-export const enum Ctx {
+export enum Ctx {
   SSN = 1,
   NHS = 2,
   PHONE = 4,

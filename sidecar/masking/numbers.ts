@@ -4,11 +4,23 @@
 // ranges and checksums. Bare digit runs that carry no checksum (a 9-digit SSN,
 // a 10-digit phone) count only with a context word, as in Presidio.
 
-import { clsAt, codeAt, DIGIT, isDigitAt, runEnd, WORD } from './char-class.js';
-import { creditCard, nhs, ssn } from './checksums.js';
-import { textContext } from './context.js';
-import { Ctx, E } from './entities.js';
+import * as _charclass from './char-class.js';
+import * as _checksums from './checksums.js';
+import * as _context from './context.js';
+import { Ctx as CtxEnum, E as EEnum } from './entities.js';
 import type { Matches } from './matches.js';
+
+// Local constants, not the imported bindings: an import is a live binding, and optimized code
+// reads it through its module cell, checking that it is initialized, at every use; a module's own
+// constants are folded into the code.
+const { clsAt, codeAt, DIGIT, isDigitAt, runEnd, WORD } = _charclass;
+const { creditCard, nhs, ssn } = _checksums;
+const { textContext } = _context;
+// the enums too: under isolatedModules an enum is an object, imported as a live binding too
+type Ctx = CtxEnum;
+const Ctx = CtxEnum;
+type E = EEnum;
+const E = EEnum;
 
 const MAX_GROUPS = 8;
 // Scratch for the group parse: the scanner is synchronous and not re-entrant.

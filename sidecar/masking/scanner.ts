@@ -4,27 +4,23 @@
 // characters fit; a word no recognizer claims is skipped whole. Findings go
 // into a reused Matches buffer, in order and never overlapping.
 
-import {
-  ALNUM,
-  ANCHOR,
-  CLS,
-  CLS16,
-  clsAt,
-  codeAt,
-  DIGIT,
-  HEXL,
-  LOWER,
-  NOT_HEX,
-  runEnd,
-  UPPER,
-  WORD,
-} from './char-class.js';
-import { afterVersionWord } from './context.js';
-import { E } from './entities.js';
+import * as _charclass from './char-class.js';
+import * as _context from './context.js';
+import { E as EEnum } from './entities.js';
 import type { Matches } from './matches.js';
-import { atSignAddress, email, ipv4Tail, ipv6, mac } from './network.js';
-import { digitGroups, parenPhone, plusPhone, resume } from './numbers.js';
-import {
+import * as _network from './network.js';
+import * as _numbers from './numbers.js';
+import * as _tokens from './tokens.js';
+
+// Local constants, not the imported bindings: an import is a live binding, and optimized code
+// reads it through its module cell, checking that it is initialized, at every use; a module's own
+// constants are folded into the code.
+const { ALNUM, ANCHOR, CLS, CLS16, clsAt, codeAt, DIGIT, HEXL, LOWER, NOT_HEX, runEnd, UPPER, WORD } =
+  _charclass;
+const { afterVersionWord } = _context;
+const { atSignAddress, email, ipv4Tail, ipv6, mac } = _network;
+const { digitGroups, parenPhone, plusPhone, resume } = _numbers;
+const {
   awsKey,
   base58Address,
   bech32Address,
@@ -35,7 +31,10 @@ import {
   privateKey,
   secretAssignment,
   slackToken,
-} from './tokens.js';
+} = _tokens;
+// the enums too: under isolatedModules an enum is an object, imported as a live binding too
+type E = EEnum;
+const E = EEnum;
 
 const bit = (e: E): number => 1 << e;
 const NET = bit(E.IP_ADDRESS) | bit(E.MAC_ADDRESS);

@@ -4,8 +4,14 @@
 // the end of what it found, or -1; they run only where the scanner saw the
 // right first characters.
 
-import { ALNUM, boundaryAfter, CLS, clsAt, codeAt, DIGIT, LOWER, runEnd, UPPER, WORD } from './char-class.js';
-import { base58CheckValidAt, bech32ValidAt, ibanLengthAt, ibanValidAt } from './checksums.js';
+import * as _charclass from './char-class.js';
+import * as _checksums from './checksums.js';
+
+// Local constants, not the imported bindings: an import is a live binding, and optimized code
+// reads it through its module cell, checking that it is initialized, at every use; a module's own
+// constants are folded into the code.
+const { ALNUM, boundaryAfter, CLS, clsAt, codeAt, DIGIT, LOWER, runEnd, UPPER, WORD } = _charclass;
+const { base58CheckValidAt, bech32ValidAt, ibanLengthAt, ibanValidAt } = _checksums;
 
 const LETTER = UPPER | LOWER;
 const IBAN_CHAR = UPPER | LOWER | DIGIT;
