@@ -79,7 +79,7 @@ interface Proxy {
  * would: without one the spool is the only store, fills (256 MB, about 270,000
  * spans) and, with audit.onFull block, rightly stops the agent.
  */
-async function startCollector(): Promise<{ url: string; stop(): Promise<void> }> {
+export async function startCollector(): Promise<{ url: string; stop(): Promise<void> }> {
   const script = `const s = require('node:http').createServer((q, r) => { q.resume(); q.on('end', () => r.writeHead(200).end()); });
 s.listen(0, '127.0.0.1', () => console.error('collector ' + s.address().port));`;
   const child = spawn(process.execPath, ['-e', script], { stdio: ['ignore', 'ignore', 'pipe'] });
@@ -96,7 +96,7 @@ s.listen(0, '127.0.0.1', () => console.error('collector ' + s.address().port));`
 }
 
 /** The sidecar as a pod runs it; `otlpEndpoint` null: audit off (no spool, no export), to show what audit costs. */
-async function startSidecar(masking: boolean, otlpEndpoint: string | null): Promise<Proxy> {
+export async function startSidecar(masking: boolean, otlpEndpoint: string | null): Promise<Proxy> {
   const dir = mkdtempSync(join(tmpdir(), 'agentgate-bench-'));
   const port = await freePort();
   writeFileSync(join(dir, 'policy.yaml'), policyYaml(port, masking));
@@ -218,7 +218,7 @@ interface Run {
   readonly proxyCpuUs?: number;
 }
 
-async function pgbench(
+export async function pgbench(
   port: number,
   mode: string,
   clients: number,
@@ -277,10 +277,15 @@ function rssKb(pid: number): number {
   }
 }
 
-export async function run(): Promise<BenchResult[]> {
+/** The scale-10 pgbench database, created and initialised afresh. */
+export async function prepareDatabase(): Promise<void> {
   if ((await psql(`SELECT 1 FROM pg_database WHERE datname = '${DB}'`)) !== '1')
     await psql(`CREATE DATABASE ${DB}`);
   await exec('pgbench', ['-i', '-q', '-s', '10', '-h', '127.0.0.1', '-U', 'postgres', DB]);
+}
+
+export async function run(): Promise<BenchResult[]> {
+  await prepareDatabase();
   const collector = await startCollector();
   const sidecar = await startSidecar(false, collector.url);
   const bouncer = await startPgBouncer();
