@@ -44,7 +44,7 @@ const out = new Int32Array(2);
 export function scan(s: string, enabled: number, ctx: number, m: Matches): void {
   m.count = 0;
   const n = s.length;
-  const lw = letterMask(enabled);
+  const lw = enabled === maskFor ? maskLw : letterMask(enabled);
   let i = 0;
   while (i < n) {
     const c = s.charCodeAt(i);
@@ -118,14 +118,14 @@ export function scan(s: string, enabled: number, ctx: number, m: Matches): void 
         r = atSign(s, i, enabled, m);
         break;
       case 37: // %40, a URL-encoded '@' (query strings in access logs)
-        if (enabled & bit(E.EMAIL_ADDRESS) && codeAt(s, i + 1) === 52 && codeAt(s, i + 2) === 48) {
+        if (enabled & (1 << E.EMAIL_ADDRESS) && codeAt(s, i + 1) === 52 && codeAt(s, i + 2) === 48) {
           r = email(s, i, m.lastEnd, out, 3);
           if (r >= 0) m.push(E.EMAIL_ADDRESS, out[0]!, r);
         }
         break;
       case 43: // +
         if (
-          enabled & bit(E.PHONE_NUMBER) &&
+          enabled & (1 << E.PHONE_NUMBER) &&
           (clsAt(s, i + 1) & DIGIT) !== 0 &&
           (clsAt(s, i - 1) & WORD) === 0
         ) {
@@ -134,7 +134,7 @@ export function scan(s: string, enabled: number, ctx: number, m: Matches): void 
         break;
       case 40: // (
         if (
-          enabled & bit(E.PHONE_NUMBER) &&
+          enabled & (1 << E.PHONE_NUMBER) &&
           ((clsAt(s, i + 1) & DIGIT) !== 0 || codeAt(s, i + 1) === 43) &&
           (clsAt(s, i - 1) & WORD) === 0
         ) {
@@ -142,13 +142,13 @@ export function scan(s: string, enabled: number, ctx: number, m: Matches): void 
         }
         break;
       case 45: // -
-        if (enabled & bit(E.PRIVATE_KEY) && codeAt(s, i + 1) === 45) {
+        if (enabled & (1 << E.PRIVATE_KEY) && codeAt(s, i + 1) === 45) {
           r = privateKey(s, i);
           if (r >= 0) m.push(E.PRIVATE_KEY, i, r);
         }
         break;
       case 58: // :  (an IPv6 address written from '::')
-        if (enabled & bit(E.IP_ADDRESS) && codeAt(s, i + 1) === 58 && codeAt(s, i - 1) !== 58) {
+        if (enabled & (1 << E.IP_ADDRESS) && codeAt(s, i + 1) === 58 && codeAt(s, i - 1) !== 58) {
           if ((clsAt(s, i - 1) & WORD) === 0) r = pushIf(m, E.IP_ADDRESS, i, ipv6(s, i));
         }
         break;
@@ -163,8 +163,8 @@ function pushIf(m: Matches, e: E, start: number, end: number): number {
 }
 
 function atSign(s: string, i: number, enabled: number, m: Matches): number {
-  const url = (enabled & bit(E.URL)) !== 0;
-  const mail = (enabled & bit(E.EMAIL_ADDRESS)) !== 0;
+  const url = (enabled & (1 << E.URL)) !== 0;
+  const mail = (enabled & (1 << E.EMAIL_ADDRESS)) !== 0;
   if (!url && !mail) return -1;
   const end = atSignAddress(s, i, m.lastEnd, url, mail, out);
   if (end >= 0) m.push(out[1] === 1 ? E.URL : E.EMAIL_ADDRESS, out[0]!, end);
@@ -180,11 +180,11 @@ function hexNet(s: string, i: number, enabled: number, m: Matches): number {
   if (next !== 58 && next !== 45 && next !== 46) return -1;
   if (codeAt(s, i - 1) === 58) return -1; // the tail of a longer colon run
   if (next === 58 && !colonShape(s, hexEnd)) return -1;
-  if (enabled & bit(E.MAC_ADDRESS) && (len === 2 || (len === 4 && next === 46))) {
+  if (enabled & (1 << E.MAC_ADDRESS) && (len === 2 || (len === 4 && next === 46))) {
     const end = pushIf(m, E.MAC_ADDRESS, i, mac(s, i));
     if (end >= 0) return end;
   }
-  if (enabled & bit(E.IP_ADDRESS) && next === 58) return pushIf(m, E.IP_ADDRESS, i, ipv6(s, i));
+  if (enabled & (1 << E.IP_ADDRESS) && next === 58) return pushIf(m, E.IP_ADDRESS, i, ipv6(s, i));
   return -1;
 }
 
@@ -234,7 +234,7 @@ function token(
     if ((p === 46 || (p === 44 && digitEnd - i === 3)) && (clsAt(s, i - 2) & DIGIT) !== 0) return -1;
     if (wordEnd > digitEnd) {
       // letters in the word: a bitcoin address or hex
-      if (enabled & bit(E.CRYPTO) && (c === 49 || c === 51)) {
+      if (enabled & (1 << E.CRYPTO) && (c === 49 || c === 51)) {
         const r = pushIf(m, E.CRYPTO, i, base58Address(s, i, wordEnd));
         if (r >= 0) return r;
       }
@@ -260,7 +260,7 @@ function token(
     if (digitEnd - i === 1 && next !== 32 && next !== 45 && next !== 46) return -1; // a lone digit
     if (next === 58 && digitEnd - i < 7) return -1; // a clock time: ':' joins no digit groups
     // a dotted quad first: it may go on with a prefix length, a port, a range or more numbers
-    if (next === 46 && digitEnd - i <= 3 && enabled & bit(E.IP_ADDRESS)) {
+    if (next === 46 && digitEnd - i <= 3 && enabled & (1 << E.IP_ADDRESS)) {
       const end = ipv4Tail(s, i);
       if (end >= 0 && !afterVersionWord(s, i)) return pushIf(m, E.IP_ADDRESS, i, end);
     }
@@ -271,7 +271,7 @@ function token(
   const ibanish = (clsAt(s, i + 2) & DIGIT) !== 0;
   if (lw === 0 && !ibanish) return -1; // most words: nothing can start here
   let r = -1;
-  if (ibanish && enabled & bit(E.IBAN_CODE)) r = pushIf(m, E.IBAN_CODE, i, iban(s, i));
+  if (ibanish && enabled & (1 << E.IBAN_CODE)) r = pushIf(m, E.IBAN_CODE, i, iban(s, i));
   if (r < 0 && lw & LW_NINO && (ibanish || codeAt(s, i + 2) === 32)) r = pushIf(m, E.UK_NINO, i, nino(s, i));
   if (r < 0 && lw & LW_AWS && wordEnd - i === 20) r = pushIf(m, E.AWS_ACCESS_KEY, i, awsKey(s, i, wordEnd));
   if (r < 0 && lw & LW_BC1 && (s.startsWith('bc1', i) || s.startsWith('BC1', i))) {

@@ -22,15 +22,17 @@ const W = new Int32Array(64);
 /** Writes SHA-256 of the first `len` bytes of `msg` into `out` (32 bytes). `len` must be <= 55. */
 export function sha256Small(msg: Uint8Array, out: Uint8Array, len = msg.length): void {
   if (len > 55 || len > msg.length) throw new RangeError('sha256Small takes one block');
-  // message words, the 0x80 terminator and the bit length (one block: the length fits the last word)
-  for (let t = 0; t < 16; t++) {
-    let w = 0;
-    for (let b = 0; b < 4; b++) {
-      const k = 4 * t + b;
-      w = (w << 8) | (k < len ? msg[k]! : k === len ? 0x80 : 0);
-    }
-    W[t] = w;
+  // message words, the 0x80 terminator and the bit length (one block: the length fits the last
+  // word); whole words first, then the bytes of the last partial word, with no test per byte
+  const whole = len >> 2;
+  for (let t = 0; t < whole; t++) {
+    const k = 4 * t;
+    W[t] = (msg[k]! << 24) | (msg[k + 1]! << 16) | (msg[k + 2]! << 8) | msg[k + 3]!;
   }
+  let last = 0;
+  for (let k = 4 * whole; k < len; k++) last |= msg[k]! << (24 - 8 * (k & 3));
+  W[whole] = last | (0x80 << (24 - 8 * (len & 3)));
+  for (let t = whole + 1; t < 15; t++) W[t] = 0;
   W[15] = len * 8;
   for (let t = 16; t < 64; t++) {
     const w15 = W[t - 15]!;
