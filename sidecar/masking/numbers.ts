@@ -13,7 +13,7 @@ import type { Matches } from './matches.js';
 // Local constants, not the imported bindings: an import is a live binding, and optimized code
 // reads it through its module cell, checking that it is initialized, at every use; a module's own
 // constants are folded into the code.
-const { clsAt, codeAt, DIGIT, isDigitAt, runEnd, WORD } = _charclass;
+const { CLS, clsAt, codeAt, DIGIT, isDigitAt, runEnd, WORD } = _charclass;
 const { creditCard, nhs, ssn } = _checksums;
 const { textContext } = _context;
 // the enums too: under isolatedModules an enum is an object, imported as a live binding too
@@ -41,15 +41,16 @@ const SLASH = 47;
 
 const digits = new Uint8Array(MAX_GROUPS * 20);
 
-/** The digit values of the parsed groups, into `digits`; returns how many. */
-function collect(s: string, groups: number): number {
-  let n = 0;
-  for (let g = 0; g < groups; g++) {
-    const at = gStart[g]!;
-    const len = gLen[g]!;
-    for (let k = 0; k < len && n < digits.length; k++) digits[n++] = codeAt(s, at + k) - 48;
-  }
-  return n;
+/**
+ * The digit values of the parsed groups, into `digits`; returns how many
+ * (the caller has at most 19). The parse stored the values of every group
+ * but the first, whose digits the scanner read: only those are read here.
+ */
+function collect(s: string, total: number): number {
+  const at = gStart[0]!;
+  const len = gLen[0]!;
+  for (let k = 0; k < len; k++) digits[k] = s.charCodeAt(at + k) - 48;
+  return total;
 }
 
 function shape(groups: number, a: number, b: number, c: number): boolean {
@@ -95,10 +96,18 @@ export function digitGroups(
   let mixed = false;
   let total = 0;
   const sLen = s.length;
+  let stop = -1; // the character at j, once read
   for (;;) {
-    // the first group's end is known: the scanner read its digits already
+    // the first group's end is known: the scanner read its digits already; the digits of later
+    // groups are kept as they are read, for the checksums (collect)
     let e = groups === 0 ? firstEnd : j;
-    while (e < sLen && isDigit(s.charCodeAt(e))) e++;
+    while (e < sLen) {
+      const c = s.charCodeAt(e);
+      if (c < 48 || c > 57) break;
+      const at = total + e - j;
+      if (at < 20) digits[at] = c - 48;
+      e++;
+    }
     gStart[groups] = j;
     gLen[groups] = e - j;
     total += e - j;
@@ -106,17 +115,20 @@ export function digitGroups(
     j = e;
     if (groups === MAX_GROUPS || j + 1 >= sLen) break;
     const c = s.charCodeAt(j);
+    stop = c;
     if ((c === SPACE || c === DASH || c === DOT || c === SLASH) && isDigit(s.charCodeAt(j + 1))) {
       if (sep === 0) sep = c;
       else if (sep !== c) mixed = true;
       j++;
+      stop = -1;
       continue;
     }
     break;
   }
+  if (stop < 0) stop = codeAt(s, j);
   // trim trailing groups until the sequence ends at a boundary: "4111 1111 1111 1111abc" never counts
   // glued to a word, no number counts ("4111 1111 1111 1111abc"), but a phone extension may follow: 415-555-2671x123
-  if ((clsAt(s, j) & WORD) !== 0 && !(codeAt(s, j) === 120 && isDigitAt(s, j + 1) && groups > 1)) {
+  if (stop < 128 && (CLS[stop]! & WORD) !== 0 && !(stop === 120 && isDigitAt(s, j + 1) && groups > 1)) {
     resume.at = j;
     return -1;
   }
@@ -141,7 +153,7 @@ export function digitGroups(
 
   let n = -1; // digits collected, once
   if (enabled & (1 << E.CREDIT_CARD) && total >= 13 && sep !== DOT && cardShape(groups)) {
-    n = collect(s, groups);
+    n = collect(s, total);
     if (creditCard(digits, n)) return found(m, E.CREDIT_CARD, i, j);
   }
   let read = total > 15; // the text's context words are in ctx
@@ -151,7 +163,7 @@ export function digitGroups(
       read = true;
     }
     if (shape(groups, 3, 2, 4) || ctx & Ctx.SSN) {
-      if (n < 0) n = collect(s, groups);
+      if (n < 0) n = collect(s, total);
       if (ssn(digits, n)) return found(m, E.US_SSN, i, j);
     }
   }
@@ -160,7 +172,7 @@ export function digitGroups(
     enabled & (1 << E.UK_NHS) &&
     ((shape(groups, 3, 3, 4) && sep !== DOT) || groups === 1)
   ) {
-    if (n < 0) n = collect(s, groups);
+    if (n < 0) n = collect(s, total);
     if (nhs(digits, n)) {
       if (!read) {
         ctx |= textContext(s, i);
