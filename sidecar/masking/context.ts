@@ -56,26 +56,31 @@ export function textContext(s: string, i: number): number {
   const min = Math.max(0, i - CONTEXT_WINDOW);
   let ctx = 0;
   let end = -1; // end of the word being read backwards, -1 between words
+  let first = 0; // the last letter read, lower-cased: the word's first once the word ends
   for (let k = Math.min(i, s.length) - 1; k >= min; k--) {
     const c = s.charCodeAt(k);
     const f = c < 128 ? FOLD[c]! : 0;
     if (f > DIGIT_MARK) {
       if (end < 0) end = k + 1;
+      first = f;
       continue;
     }
     if (end >= 0) {
-      ctx |= contextWord(s, k + 1, end);
+      ctx |= contextWord(s, k + 1, end, first);
       end = -1;
     }
     if (f === DIGIT_MARK) return ctx;
   }
-  return end >= 0 ? ctx | contextWord(s, min, end) : ctx;
+  return end >= 0 ? ctx | contextWord(s, min, end, first) : ctx;
 }
 
-/** The flag of the context word at [start, end), ASCII letters in either case, or 0. */
-function contextWord(s: string, start: number, end: number): number {
+/**
+ * The flag of the context word at [start, end), ASCII letters in either case,
+ * or 0; `first` is its first letter lower-cased, as the caller read it.
+ */
+function contextWord(s: string, start: number, end: number, first: number): number {
   const len = end - start;
-  if (len < 3 || len > 9 || (FIRST_LETTERS & (1 << (FOLD[s.charCodeAt(start)]! - 97))) === 0) return 0;
+  if (len < 3 || len > 9 || (FIRST_LETTERS & (1 << (first - 97))) === 0) return 0;
   const words = BY_LENGTH[len]!;
   next: for (let w = 0; w < words.length; w++) {
     const word = words[w]![0];
