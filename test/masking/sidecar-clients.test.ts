@@ -11,6 +11,7 @@ import { promisify } from 'node:util';
 import pg from 'pg';
 import { type OidcHarness, startOidcProvider } from '../identity/oidc-harness.js';
 import { admin, type UpstreamRoles, upstreamRoles } from '../postgres/pg-fixture.js';
+import { RawClient } from '../postgres/raw-client.js';
 import {
   freePort,
   oidcSidecarArgs,
@@ -289,6 +290,45 @@ test("the server's errors, notices and notifications do not echo masked values",
     expect((await c.query('SELECT 1 AS one')).rows).toEqual([{ one: 1 }]);
   } finally {
     await c.end();
+  }
+});
+
+test('a setting the agent fills from the table is reported masked, and a fast-path call under masking is withheld', async () => {
+  const raw = new RawClient(port);
+  try {
+    await raw.login(token);
+    const start = raw.messages.length;
+    raw.query(`SELECT set_config('application_name', email, false) FROM ${TABLE}`);
+    // ReadyForQuery messages may be one shared object: look for one past `start`
+    await raw.until((m) => m.name === 'readyForQuery' && raw.messages.lastIndexOf(m) >= start);
+    const reported = raw.messages.filter(
+      (m) => m.name === 'parameterStatus' && m.parameter === 'application_name',
+    );
+    expect(reported.at(-1)).toMatchObject({ value: '<EMAIL_ADDRESS>' });
+    // current_setting('application_name') by FunctionCall (OID 2077): a result with no column to mask by
+    const arg = Buffer.from('application_name');
+    const body = Buffer.alloc(4 + 2 + 2 + 2 + 4 + arg.length + 2);
+    let o = body.writeInt32BE(2077, 0);
+    o = body.writeInt16BE(1, o);
+    o = body.writeInt16BE(0, o);
+    o = body.writeInt16BE(1, o);
+    o = body.writeInt32BE(arg.length, o);
+    o += arg.copy(body, o);
+    body.writeInt16BE(0, o);
+    const head = Buffer.alloc(5);
+    head[0] = 0x46; // F
+    head.writeInt32BE(4 + body.length, 1);
+    const before = raw.messages.length;
+    raw.socket.write(Buffer.concat([head, body]));
+    await raw.until((m) => m.name === 'readyForQuery' && raw.messages.lastIndexOf(m) >= before);
+    const answer = raw.messages.slice(before);
+    const err = answer.find((m) => m.name === 'error');
+    expect(err?.name === 'error' ? err.fields.get(0x4d) : '').toMatch(
+      /masking failed \(a FunctionCall result cannot be masked\)/,
+    );
+    expect(JSON.stringify(answer, (_k, v) => (v instanceof Map ? [...v] : v))).not.toContain(PII.email);
+  } finally {
+    raw.end();
   }
 });
 

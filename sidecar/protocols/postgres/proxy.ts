@@ -22,7 +22,7 @@ import type { Outbox } from './outbox.js';
 import { Kind, Pending, PendingQueue, Run } from './pending.js';
 import { PreparedState } from './prepared.js';
 import * as ser from './serializer.js';
-import { maskErrorOrNotice, maskNotification } from './server-text.js';
+import { maskErrorOrNotice, maskNotification, maskParameterStatus } from './server-text.js';
 
 /**
  * What replaces a refused simple query (or function call) upstream: a statement
@@ -342,8 +342,25 @@ export class CommandProxy {
         if (!this.withholding) this.toAgent.forward(frame);
         return;
       default:
-        if (msg.name === 'parameterStatus' && msg.parameter === 'standard_conforming_strings') {
-          this.classifyOptions = { standardConformingStrings: msg.value === 'on' };
+        if (msg.name === 'parameterStatus') {
+          if (msg.parameter === 'standard_conforming_strings') {
+            this.classifyOptions = { standardConformingStrings: msg.value === 'on' };
+          }
+          const masker = head?.run?.masker ?? this.lastMasker;
+          const masked = masker === null ? null : maskParameterStatus(msg.parameter, msg.value, masker);
+          if (masked === null) this.toAgent.forward(frame);
+          else if (masked !== 'withhold') this.toAgent.send(masked);
+          return;
+        }
+        if (code === BackendCode.FunctionCallResponse && head?.run && head.run.masker !== null) {
+          // A fast-path call's result has no column to go by and any format: withhold it.
+          if (!this.withholding) {
+            this.withhold(
+              head.run,
+              agError('AG_ERR_MASKING_FAILED', 'a FunctionCall result cannot be masked'),
+            );
+          }
+          return;
         }
         // ParameterStatus, NoticeResponse, NotificationResponse, ParameterDescription,
         // CopyInResponse, FunctionCallResponse: pass through, the server's words masked.
@@ -358,7 +375,7 @@ export class CommandProxy {
           else if (masked !== 'withhold') this.toAgent.send(masked);
           return;
         }
-        if (!this.withholding || code === BackendCode.ParameterStatus) this.toAgent.forward(frame);
+        if (!this.withholding) this.toAgent.forward(frame);
     }
   }
 

@@ -97,6 +97,13 @@ export function errorOrNotice(code: number, fields: ReadonlyMap<number, string>)
   return b;
 }
 
+/** ParameterStatus: a reported setting's new value. */
+export function parameterStatus(name: string, value: string): Buffer {
+  const b = typed(BackendCode.ParameterStatus, cstrLen(name) + cstrLen(value));
+  putCString(b, putCString(b, 5, name), value);
+  return b;
+}
+
 /** NotificationResponse (LISTEN/NOTIFY). */
 export function notificationResponse(processId: number, channel: string, payload: string): Buffer {
   const b = typed(BackendCode.NotificationResponse, 4 + cstrLen(channel) + cstrLen(payload));

@@ -1,10 +1,13 @@
 // What the server says in words, masked like result rows. PostgreSQL echoes
 // values in its messages: `invalid input syntax for type integer:
 // "ana@example.com"`, `Key (email)=(ana@example.com) already exists`, a
-// `RAISE NOTICE` or `pg_notify()` with whatever the function read. Without
+// `RAISE NOTICE` or `pg_notify()` with whatever the function read, a
+// reported setting whatever `set_config('application_name', email, false)`
+// put there. Without
 // this, `SELECT email::int FROM users` would read a masked column through
 // the error. The free-text fields of ErrorResponse and NoticeResponse and the
-// payload of NotificationResponse go through the command's content
+// payload of NotificationResponse and the value of ParameterStatus go through
+// the command's content
 // recognizers; identifiers (schema, table, column, constraint names) and
 // SQLSTATE stay as they are. A value a column rule masks is not recognizable
 // as text, so it can still show in a message (docs/postgres.md).
@@ -75,4 +78,22 @@ export function maskNotification(frame: Frame, masker: ResultMasker): Buffer | n
     return 'withhold';
   }
   return masked === payload ? null : ser.notificationResponse(processId, channel, masked);
+}
+
+/**
+ * A ParameterStatus with its value masked: null when nothing changed,
+ * 'withhold' when the masker failed (the report is dropped).
+ */
+export function maskParameterStatus(
+  name: string,
+  value: string,
+  masker: ResultMasker,
+): Buffer | null | 'withhold' {
+  let masked: string;
+  try {
+    masked = masker.maskText(value);
+  } catch {
+    return 'withhold';
+  }
+  return masked === value ? null : ser.parameterStatus(name, masked);
 }
