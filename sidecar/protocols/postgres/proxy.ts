@@ -342,41 +342,42 @@ export class CommandProxy {
         if (!this.withholding) this.toAgent.forward(frame);
         return;
       default:
-        if (msg.name === 'parameterStatus') {
-          if (msg.parameter === 'standard_conforming_strings') {
-            this.classifyOptions = { standardConformingStrings: msg.value === 'on' };
-          }
-          const masker = head?.run?.masker ?? this.lastMasker;
-          const masked = masker === null ? null : maskParameterStatus(msg.parameter, msg.value, masker);
-          if (masked === null) this.toAgent.forward(frame);
-          else if (masked !== 'withhold') this.toAgent.send(masked);
-          return;
-        }
-        if (code === BackendCode.FunctionCallResponse && head?.run && head.run.masker !== null) {
-          // A fast-path call's result has no column to go by and any format: withhold it.
-          if (!this.withholding) {
-            this.withhold(
-              head.run,
-              agError('AG_ERR_MASKING_FAILED', 'a FunctionCall result cannot be masked'),
-            );
-          }
-          return;
-        }
-        // ParameterStatus, NoticeResponse, NotificationResponse, ParameterDescription,
-        // CopyInResponse, FunctionCallResponse: pass through, the server's words masked.
-        if (code === BackendCode.NoticeResponse) {
-          if (!this.withholding) this.serverMessage(msg as ErrorOrNotice, head, frame);
-          return;
-        }
-        if (code === BackendCode.NotificationResponse) {
-          const masker = head?.run?.masker ?? this.lastMasker;
-          const masked = masker === null ? null : maskNotification(frame, masker);
-          if (masked === null) this.toAgent.forward(frame);
-          else if (masked !== 'withhold') this.toAgent.send(masked);
-          return;
-        }
-        if (!this.withholding) this.toAgent.forward(frame);
+        this.other(msg, head, frame);
     }
+  }
+
+  /**
+   * ParameterStatus, NoticeResponse, NotificationResponse, FunctionCallResponse,
+   * ParameterDescription, CopyInResponse: passed on, with the server's words
+   * masked where the command's results are (server-text.ts).
+   */
+  private other(msg: BackendMessage, head: Pending | undefined, frame: Frame): void {
+    const code = msg.code;
+    const masker = head?.run?.masker ?? this.lastMasker;
+    if (msg.name === 'parameterStatus') {
+      if (msg.parameter === 'standard_conforming_strings') {
+        this.classifyOptions = { standardConformingStrings: msg.value === 'on' };
+      }
+      // Sent even while withholding: the client must know its settings.
+      this.sendMasked(frame, masker === null ? null : maskParameterStatus(msg.parameter, msg.value, masker));
+    } else if (code === BackendCode.NotificationResponse) {
+      this.sendMasked(frame, masker === null ? null : maskNotification(frame, masker));
+    } else if (this.withholding) {
+      return;
+    } else if (code === BackendCode.NoticeResponse) {
+      this.serverMessage(msg as ErrorOrNotice, head, frame);
+    } else if (code === BackendCode.FunctionCallResponse && head?.run && head.run.masker !== null) {
+      // A fast-path call's result has no column to go by and any format: withhold it.
+      this.withhold(head.run, agError('AG_ERR_MASKING_FAILED', 'a FunctionCall result cannot be masked'));
+    } else {
+      this.toAgent.forward(frame);
+    }
+  }
+
+  /** The frame as it came (null), a masked copy, or nothing ('withhold'). */
+  private sendMasked(frame: Frame, masked: Buffer | null | 'withhold'): void {
+    if (masked === null) this.toAgent.forward(frame);
+    else if (masked !== 'withhold') this.toAgent.send(masked);
   }
 
   private rowDescription(
