@@ -5,6 +5,7 @@
 import { agError } from '../../../common/errors.js';
 import { pgTextual } from '../../masking/wire-types.js';
 import type { ResultColumn, RowMasker } from '../gateway-context.js';
+import { binaryContainer, maskBinaryValue } from './binary-values.js';
 import { columnKey, type PgCatalog } from './catalog.js';
 import { JSONB_OID, TEXT_TYPE_OIDS } from './codes.js';
 import type { Column } from './messages.js';
@@ -57,6 +58,15 @@ export function maskDataRow(
     let from = valueStart;
     let prefix: Buffer | null = null;
     if (col.format !== 0) {
+      if (binaryContainer(col.typeOid)) {
+        const masked = maskBinaryValue(col.typeOid, buf, valueStart, valueStart + len, (v) =>
+          masker.mask(i, v),
+        );
+        if (masked === null) continue;
+        if (out === null) out = readAll(buf, start, end);
+        out[i] = masked;
+        continue;
+      }
       if (!TEXT_TYPE_OIDS.has(col.typeOid)) {
         throw agError('AG_ERR_MASKING_FAILED', `column ${col.name} arrives in binary as type ${col.typeOid}`);
       }
