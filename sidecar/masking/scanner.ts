@@ -84,7 +84,10 @@ export function scan(s: string, enabled: number, ctx: number, m: Matches): void 
           : letterCandidate(s, i, c, c1, we, after, seen, lw)
       ) {
         resume.at = -1;
-        const r = token(s, i, we, after, c, seen, enabled, ctx, m);
+        const r =
+          (k & DIGIT) !== 0
+            ? digitToken(s, i, we, after, c, seen, enabled, ctx, m)
+            : letterToken(s, i, we, after, c, seen, enabled, m);
         if (r >= 0) {
           i = r;
           continue;
@@ -212,10 +215,12 @@ function colonShape(s: string, j: number): boolean {
 }
 
 /**
- * A token at `i`, whose run of letters and digits ends at `wordEnd` and
- * holds the character classes `seen`.
+ * A token at `i`, whose run of letters and digits ends at `wordEnd` (before
+ * `after`) and holds the character classes `seen`: digitToken for a word that
+ * starts with a digit, letterToken for the others. Two functions, not one:
+ * each stays small enough for V8 to inline the helpers it calls.
  */
-function token(
+function digitToken(
   s: string,
   i: number,
   wordEnd: number,
@@ -226,46 +231,57 @@ function token(
   ctx: number,
   m: Matches,
 ): number {
-  if (c >= 48 && c <= 57) {
-    // the digits after a decimal point, or a thousands group (1,234,567), are no token of their own;
-    // after any other comma (a CSV field) they are
-    const p = codeAt(s, i - 1);
-    const digitEnd = (seen & (UPPER | LOWER)) === 0 ? wordEnd : runEnd(s, i, DIGIT);
-    if ((p === 46 || (p === 44 && digitEnd - i === 3)) && (clsAt(s, i - 2) & DIGIT) !== 0) return -1;
-    if (wordEnd > digitEnd) {
-      // letters in the word: a bitcoin address or hex
-      if (enabled & (1 << E.CRYPTO) && (c === 49 || c === 51)) {
-        const r = pushIf(m, E.CRYPTO, i, base58Address(s, i, wordEnd));
-        if (r >= 0) return r;
-      }
-      return enabled & NET && (seen & NOT_HEX) === 0 && wordEnd - i <= 4 && netJoin(after)
-        ? hexNet(s, i, enabled, m)
-        : -1;
-    }
-    const next = digitEnd === wordEnd ? after : codeAt(s, digitEnd);
-    const len = digitEnd - i;
-    // what hexNet can make of digits: a MAC (12:, 12-34-56-…, Cisco's 1234.5678.9abc; a date's 03-23 is
-    // none) or IPv6 (1-4 digits and ':')
-    if (
-      enabled & NET &&
-      (next === 58
-        ? len <= 4
-        : next === 45
-          ? len === 2 && codeAt(s, i + 5) === 45
-          : next === 46 && len === 4 && codeAt(s, i + 9) === 46)
-    ) {
-      const r = hexNet(s, i, enabled, m);
+  // the digits after a decimal point, or a thousands group (1,234,567), are no token of their own;
+  // after any other comma (a CSV field) they are
+  const p = codeAt(s, i - 1);
+  const digitEnd = (seen & (UPPER | LOWER)) === 0 ? wordEnd : runEnd(s, i, DIGIT);
+  if ((p === 46 || (p === 44 && digitEnd - i === 3)) && (clsAt(s, i - 2) & DIGIT) !== 0) return -1;
+  if (wordEnd > digitEnd) {
+    // letters in the word: a bitcoin address or hex
+    if (enabled & (1 << E.CRYPTO) && (c === 49 || c === 51)) {
+      const r = pushIf(m, E.CRYPTO, i, base58Address(s, i, wordEnd));
       if (r >= 0) return r;
     }
-    if (digitEnd - i === 1 && next !== 32 && next !== 45 && next !== 46) return -1; // a lone digit
-    if (next === 58 && digitEnd - i < 7) return -1; // a clock time: ':' joins no digit groups
-    // a dotted quad first: it may go on with a prefix length, a port, a range or more numbers
-    if (next === 46 && digitEnd - i <= 3 && enabled & (1 << E.IP_ADDRESS)) {
-      const end = ipv4Tail(s, i);
-      if (end >= 0 && !afterVersionWord(s, i)) return pushIf(m, E.IP_ADDRESS, i, end);
-    }
-    return digitGroups(s, i, digitEnd, enabled, ctx, m);
+    return enabled & NET && (seen & NOT_HEX) === 0 && wordEnd - i <= 4 && netJoin(after)
+      ? hexNet(s, i, enabled, m)
+      : -1;
   }
+  const next = digitEnd === wordEnd ? after : codeAt(s, digitEnd);
+  const len = digitEnd - i;
+  // what hexNet can make of digits: a MAC (12:, 12-34-56-…, Cisco's 1234.5678.9abc; a date's 03-23 is
+  // none) or IPv6 (1-4 digits and ':')
+  if (
+    enabled & NET &&
+    (next === 58
+      ? len <= 4
+      : next === 45
+        ? len === 2 && codeAt(s, i + 5) === 45
+        : next === 46 && len === 4 && codeAt(s, i + 9) === 46)
+  ) {
+    const r = hexNet(s, i, enabled, m);
+    if (r >= 0) return r;
+  }
+  if (digitEnd - i === 1 && next !== 32 && next !== 45 && next !== 46) return -1; // a lone digit
+  if (next === 58 && digitEnd - i < 7) return -1; // a clock time: ':' joins no digit groups
+  // a dotted quad first: it may go on with a prefix length, a port, a range or more numbers
+  if (next === 46 && digitEnd - i <= 3 && enabled & (1 << E.IP_ADDRESS)) {
+    const end = ipv4Tail(s, i);
+    if (end >= 0 && !afterVersionWord(s, i)) return pushIf(m, E.IP_ADDRESS, i, end);
+  }
+  return digitGroups(s, i, digitEnd, enabled, ctx, m);
+}
+
+/** The token at `i` when the word starts with a letter or '_' (see digitToken). */
+function letterToken(
+  s: string,
+  i: number,
+  wordEnd: number,
+  after: number,
+  c: number,
+  seen: number,
+  enabled: number,
+  m: Matches,
+): number {
   // maskLw is letterMask(enabled): scan computed it for this value
   const lw = LETTER_START[c]! & maskLw;
   const ibanish = (clsAt(s, i + 2) & DIGIT) !== 0;
