@@ -35,6 +35,8 @@ export interface RowMasker {
   readonly active: boolean;
   /** Whether column i may be masked (others are never decoded). */
   masks(i: number): boolean;
+  /** Whether column i is masked whole (a column rule, a name check) rather than scanned for entities. */
+  whole(i: number): boolean;
   /** The masked value (null: the SQL NULL). Throws AG_ERR_MASKING_FAILED to withhold the row. */
   mask(i: number, value: string): string | null;
   /** How many values were masked so far, by entity or `column:<name>`. */

@@ -20,6 +20,10 @@ class ProtocolRowMasker implements RowMasker {
     return this.plans[i] !== ColumnPlan.Pass;
   }
 
+  whole(i: number): boolean {
+    return this.plans[i] === ColumnPlan.Whole;
+  }
+
   mask(i: number, value: string): string | null {
     return this.inner.mask(i, value);
   }

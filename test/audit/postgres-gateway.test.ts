@@ -40,6 +40,7 @@ function masker(rules: readonly MaskingRule[]): ResultMasker | null {
       return {
         active: rm.active,
         masks: (i) => rm.plans[i] !== 0,
+        whole: (i) => rm.plans[i] === 1,
         mask: (i, v) => rm.mask(i, v),
         counts: () => rm.counts.toRecord(),
       };

@@ -138,6 +138,7 @@ test('masks DataRow values per column and rebuilds lengths', async () => {
         return {
           active: cols.some((c) => c.name === 'email'),
           masks: (i) => cols[i]?.name === 'email',
+          whole: (i) => cols[i]?.name === 'email',
           mask: (_i, v) => {
             n++;
             return v.includes('@') ? '<EMAIL_ADDRESS>' : v;
@@ -189,6 +190,7 @@ test('a row whose masking fails never reaches the agent; the command fails and t
       forColumns: () => ({
         active: true,
         masks: (i) => i === 1,
+        whole: (i) => i === 1,
         mask: (_i, v) => {
           if (v === 'boom') throw new Error('recognizer crashed');
           return v;

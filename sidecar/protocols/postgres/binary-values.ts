@@ -29,6 +29,16 @@ const MAX_DIMS = 6;
 /** Masks one text value; null means SQL NULL. */
 export type MaskText = (value: string) => string | null;
 
+/**
+ * How one value is masked: `text` for each text inside; `whole` when a column
+ * rule masks the column as a whole, so a number or date inside it, which
+ * cannot be rewritten, withholds the value instead of passing.
+ */
+export interface BinaryMasking {
+  readonly text: MaskText;
+  readonly whole: boolean;
+}
+
 /** Whether masking can read this type in binary format (an array of text or a record). */
 export function binaryContainer(typeOid: number): boolean {
   return typeOid === RECORD_OID || ARRAY_OIDS.has(typeOid);
@@ -76,7 +86,7 @@ export function maskBinaryValue(
   buf: Buffer,
   start: number,
   end: number,
-  mask: MaskText,
+  mask: BinaryMasking,
 ): Buffer | null {
   return container(typeOid, buf, start, end, mask, 0);
 }
@@ -86,7 +96,7 @@ function container(
   buf: Buffer,
   start: number,
   end: number,
-  mask: MaskText,
+  mask: BinaryMasking,
   depth: number,
 ): Buffer | null {
   if (depth >= MAX_DEPTH) malformed('nested too deep');
@@ -99,14 +109,14 @@ function element(
   buf: Buffer,
   start: number,
   len: number,
-  mask: MaskText,
+  mask: BinaryMasking,
   depth: number,
 ): Buffer | null | undefined {
   if (TEXT_TYPE_OIDS.has(typeOid)) {
     const from = typeOid === JSONB_OID ? start + 1 : start; // jsonb's version byte
     if (from > start + len) malformed('jsonb without its version byte');
     const value = buf.toString('utf8', from, start + len);
-    const masked = mask(value);
+    const masked = mask.text(value);
     if (masked === value) return undefined;
     if (masked === null) return null;
     return from === start
@@ -117,12 +127,13 @@ function element(
     const inner = container(typeOid, buf, start, start + len, mask, depth + 1);
     return inner === null ? undefined : inner;
   }
-  // Text we would scan but cannot read in binary (addresses, user types): withhold.
-  if (pgTextual(typeOid, 1)) malformed(`an element of type ${typeOid}`);
+  // Text we would scan but cannot read in binary (addresses, user types), or a
+  // value a column rule covers that we cannot rewrite: withhold.
+  if (mask.whole || pgTextual(typeOid, 1)) malformed(`an element of type ${typeOid}`);
   return undefined; // numbers, dates, uuids: nothing to scan, as in a plain column
 }
 
-function array(buf: Buffer, start: number, end: number, mask: MaskText, depth: number): Buffer | null {
+function array(buf: Buffer, start: number, end: number, mask: BinaryMasking, depth: number): Buffer | null {
   const c = new Cursor(buf, start, end);
   const ndim = c.int32();
   const flags = c.int32();
@@ -160,7 +171,7 @@ function array(buf: Buffer, start: number, end: number, mask: MaskText, depth: n
   return out;
 }
 
-function record(buf: Buffer, start: number, end: number, mask: MaskText, depth: number): Buffer | null {
+function record(buf: Buffer, start: number, end: number, mask: BinaryMasking, depth: number): Buffer | null {
   const c = new Cursor(buf, start, end);
   const n = c.int32();
   if (n < 0 || n * 8 > end - c.pos) malformed('record header');

@@ -59,9 +59,10 @@ export function maskDataRow(
     let prefix: Buffer | null = null;
     if (col.format !== 0) {
       if (binaryContainer(col.typeOid)) {
-        const masked = maskBinaryValue(col.typeOid, buf, valueStart, valueStart + len, (v) =>
-          masker.mask(i, v),
-        );
+        const masked = maskBinaryValue(col.typeOid, buf, valueStart, valueStart + len, {
+          text: (v) => masker.mask(i, v),
+          whole: masker.whole(i),
+        });
         if (masked === null) continue;
         if (out === null) out = readAll(buf, start, end);
         out[i] = masked;
