@@ -366,7 +366,10 @@ export async function run(): Promise<BenchResult[]> {
                 (viaBouncer
                   ? `PgBouncer adds ${Math.round((viaBouncer.latencyMs - direct.latencyMs) * 1000)} µs, `
                   : '') +
-                `the bare Node.js pipe ${Math.round((viaPipe.latencyMs - direct.latencyMs) * 1000)} µs`,
+                `the bare Node.js pipe ${Math.round((viaPipe.latencyMs - direct.latencyMs) * 1000)} µs` +
+                (viaUnaudited
+                  ? `, the sidecar without audit ${Math.round((viaUnaudited.latencyMs - direct.latencyMs) * 1000)} µs`
+                  : ''),
             });
           }
         }
