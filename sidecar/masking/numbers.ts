@@ -101,11 +101,15 @@ export function digitGroups(
     // the first group's end is known: the scanner read its digits already; the digits of later
     // groups are kept as they are read, for the checksums (collect)
     let e = groups === 0 ? firstEnd : j;
+    let c = -1; // the character after the group, once read
     while (e < sLen) {
-      const c = s.charCodeAt(e);
-      if (c < 48 || c > 57) break;
+      const d = s.charCodeAt(e);
+      if (d < 48 || d > 57) {
+        c = d;
+        break;
+      }
       const at = total + e - j;
-      if (at < 20) digits[at] = c - 48;
+      if (at < 20) digits[at] = d - 48;
       e++;
     }
     gStart[groups] = j;
@@ -114,8 +118,7 @@ export function digitGroups(
     groups++;
     j = e;
     if (groups === MAX_GROUPS || j + 1 >= sLen) break;
-    const c = s.charCodeAt(j);
-    stop = c;
+    stop = c; // read by the loop above, since j < sLen - 1
     if ((c === SPACE || c === DASH || c === DOT || c === SLASH) && isDigit(s.charCodeAt(j + 1))) {
       if (sep === 0) sep = c;
       else if (sep !== c) mixed = true;
