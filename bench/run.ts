@@ -1,7 +1,11 @@
 // `make bench`: runs every bench/*.bench.js (compiled) and writes BENCHMARKS.md.
 // Benchmarks report ratios against the direct path or peers measured in the same
 // run where there is one; absolute figures depend on this shared 2-core machine.
+// Each bench file runs in a process of its own (same Node flags): one bench's
+// heap, type feedback and optimized code must not shape the next one's figures
+// (the masking corpus measured 60 MB/s after the others and 100 alone).
 
+import { execFile } from 'node:child_process';
 import { readdirSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { basename, join } from 'node:path';
@@ -15,14 +19,45 @@ const files = readdirSync(here)
   .filter((f) => only.length === 0 || only.some((o) => f.includes(o)))
   .sort();
 
+interface Outcome {
+  readonly title: string | undefined;
+  readonly results: BenchResult[];
+}
+
+/** In the child: run one bench file and hand its results to the parent on stdout. */
+if (process.argv[2] === '--one') {
+  const mod = (await import(join(here, process.argv[3]!))) as {
+    run(): Promise<BenchResult[]>;
+    title?: string;
+  };
+  const outcome: Outcome = { title: mod.title, results: await mod.run() };
+  process.stdout.write(JSON.stringify(outcome));
+  process.exit(0); // a bench that left a handle open must not hold the run
+}
+
+function runOne(file: string): Promise<Outcome> {
+  return new Promise((resolve, reject) => {
+    const child = execFile(
+      process.execPath,
+      [...process.execArgv, fileURLToPath(import.meta.url), '--one', file],
+      { maxBuffer: 64 << 20 },
+      (err, stdout) => {
+        if (err) reject(err);
+        else resolve(JSON.parse(stdout) as Outcome);
+      },
+    );
+    child.stderr?.pipe(process.stderr);
+  });
+}
+
 const sections: string[] = [];
 let failed = 0;
 for (const file of files) {
   const name = basename(file, '.bench.js');
   process.stderr.write(`bench: ${name}...\n`);
   try {
-    const mod = (await import(join(here, file))) as { run(): Promise<BenchResult[]>; title?: string };
-    const results = await mod.run();
+    const mod = await runOne(file);
+    const results = mod.results;
     const rows = results.map(
       (r) => `| ${r.name} | ${r.value.toLocaleString('en-US')} | ${r.unit} | ${r.note ?? ''} |`,
     );
