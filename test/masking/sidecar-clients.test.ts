@@ -354,6 +354,37 @@ test('values inside records, arrays and text-search vectors are scanned too', as
   }
 });
 
+test("the planner's statistics (pg_stats, anyarray) do not show sampled values", async () => {
+  await admin(`DROP TABLE IF EXISTS ${TABLE}_stats`);
+  await admin(`CREATE TABLE ${TABLE}_stats AS SELECT email FROM ${TABLE}, generate_series(1, 50)`);
+  await admin(`INSERT INTO ${TABLE}_stats SELECT 'x' || g || '@example.org' FROM generate_series(1, 20) g`);
+  await admin(`GRANT SELECT ON ${TABLE}_stats TO PUBLIC`);
+  await admin(`ANALYZE ${TABLE}_stats`);
+  const c = new pg.Client({ host: '127.0.0.1', port, user: 'agent', password: token, database: 'postgres' });
+  await c.connect();
+  try {
+    const r = await c.query<{ most_common_vals: string | null }>(
+      `SELECT most_common_vals::text FROM pg_stats WHERE tablename = '${TABLE}_stats' AND attname = 'email'`,
+    );
+    const direct = await admin<{ v: string }>(
+      `SELECT most_common_vals::text AS v FROM pg_stats WHERE tablename = '${TABLE}_stats' AND attname = 'email'`,
+    );
+    expect(direct[0]!.v).toContain(PII.email); // the premise: the statistics hold the address
+    expect(r.rows).toHaveLength(1);
+    expect(r.rows[0]!.most_common_vals).not.toContain(PII.email);
+    expect(r.rows[0]!.most_common_vals).toContain('<EMAIL_ADDRESS>');
+    // and as the anyarray it is, not cast to text
+    const raw = await c.query(
+      `SELECT most_common_vals FROM pg_stats WHERE tablename = '${TABLE}_stats' AND attname = 'email'`,
+    );
+    expect(raw.fields[0]!.dataTypeID).toBe(2277);
+    expect(JSON.stringify(raw.rows)).not.toContain(PII.email);
+  } finally {
+    await c.end();
+    await admin(`DROP TABLE IF EXISTS ${TABLE}_stats`);
+  }
+});
+
 test('binary arrays and records (asyncpg, pgx) have their text masked; what cannot be read is withheld', async () => {
   const config = {
     host: '127.0.0.1',
