@@ -26,9 +26,9 @@ test.each([
   ],
   ["array_send('[0:1]={a@b.io,q}'::text[])", 1009, "array_send('[0:1]={<E>,q}'::text[])"],
   [
-    "record_send(ROW('ana@example.com', 42, NULL::text, now()::date))",
+    "record_send(ROW('ana@example.com', 42, NULL::text, '2026-01-02'::date))",
     2249,
-    "record_send(ROW('<E>', 42, NULL::text, now()::date))",
+    "record_send(ROW('<E>', 42, NULL::text, '2026-01-02'::date))",
   ],
   ["array_send(ARRAY[ROW('a@b.io', 1), ROW('p', 2)])", 2287, "array_send(ARRAY[ROW('<E>', 1), ROW('p', 2)])"],
   ['array_send(ARRAY[\'{"mail": "a@b.io"}\'::jsonb])', 3807, 'array_send(ARRAY[\'{"mail": "<E>"}\'::jsonb])'],
