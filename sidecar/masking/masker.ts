@@ -89,6 +89,11 @@ export class Masker {
   readonly enabled: number;
   private readonly byEntity: readonly (Treatment | undefined)[];
   private readonly columnRules: readonly ColumnRule[];
+
+  /** Whether some column is masked by name (a value no recognizer would know). */
+  get hasColumnRules(): boolean {
+    return this.columnRules.length > 0;
+  }
   private readonly matches = new Matches();
 
   constructor(

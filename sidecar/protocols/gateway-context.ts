@@ -47,6 +47,8 @@ export interface ResultMasker {
   forColumns(columns: readonly ResultColumn[]): RowMasker;
   /** Free text (a server's error or notice, a notification) through the content recognizers. Throws to withhold it. */
   maskText(text: string): string;
+  /** Whether some columns are masked by name: their values, echoed in a server message, are not recognizable. */
+  readonly hasColumnRules: boolean;
 }
 
 /** What a session knows that changes how its text reads. */

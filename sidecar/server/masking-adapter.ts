@@ -62,6 +62,7 @@ export class MaskerCache {
                 ),
               ),
             maskText: (text: string) => masker.maskText(text),
+            hasColumnRules: masker.hasColumnRules,
           };
     perTarget.set(target.name, result);
     return result;

@@ -46,6 +46,7 @@ function masker(rules: readonly MaskingRule[]): ResultMasker | null {
       };
     },
     maskText: (t) => m.maskText(t),
+    hasColumnRules: m.hasColumnRules,
   };
 }
 

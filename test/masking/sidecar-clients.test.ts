@@ -259,7 +259,8 @@ test("the server's errors, notices and notifications do not echo masked values",
       (e: pg.DatabaseError) => e,
     );
     expect(cast).toMatchObject({ code: '22P02' });
-    expect(cast!.message).toContain('<EMAIL_ADDRESS>');
+    // the policy has column rules too, so the quoted input of a data exception is blanked whole
+    expect(cast!.message).toContain('"<MASKED>"');
     // RAISE with a message, a detail and a hint built from the table
     const raised = await c
       .query(
@@ -290,6 +291,30 @@ test("the server's errors, notices and notifications do not echo masked values",
     expect((await c.query('SELECT 1 AS one')).rows).toEqual([{ one: 1 }]);
   } finally {
     await c.end();
+  }
+});
+
+test('a value only a column rule knows is blanked where the server quotes it back', async () => {
+  await admin(`CREATE UNIQUE INDEX IF NOT EXISTS ${TABLE}_pw ON ${TABLE} (password)`);
+  const c = new pg.Client({ host: '127.0.0.1', port, user: 'agent', password: token, database: 'postgres' });
+  await c.connect();
+  try {
+    const cast = await c.query(`SELECT password::int FROM ${TABLE}`).then(
+      () => null,
+      (e: pg.DatabaseError) => e,
+    );
+    expect(cast).toMatchObject({ code: '22P02', message: expect.stringContaining('"<MASKED>"') });
+    const dup = await c
+      .query(`INSERT INTO ${TABLE} (id, password) VALUES (2, (SELECT password FROM ${TABLE} WHERE id = 1))`)
+      .then(
+        () => null,
+        (e: pg.DatabaseError) => e,
+      );
+    expect(dup).toMatchObject({ code: '23505', detail: expect.stringContaining('(password)=(<MASKED>)') });
+    expect(JSON.stringify([cast, { ...dup, message: dup!.message }])).not.toContain(PII.password);
+  } finally {
+    await c.end();
+    await admin(`DROP INDEX IF EXISTS ${TABLE}_pw`);
   }
 });
 

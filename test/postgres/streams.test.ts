@@ -147,6 +147,7 @@ test('masks DataRow values per column and rebuilds lengths', async () => {
         };
       },
       maskText: (t) => t.replace(/\S+@\S+/g, '<EMAIL_ADDRESS>'),
+      hasColumnRules: true,
     }),
   });
   const c = new pg.Client({
@@ -198,6 +199,7 @@ test('a row whose masking fails never reaches the agent; the command fails and t
         counts: () => ({}),
       }),
       maskText: (t) => t,
+      hasColumnRules: true,
     }),
   });
   const c = new pg.Client({

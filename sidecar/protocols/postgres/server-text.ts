@@ -10,7 +10,10 @@
 // the command's content
 // recognizers; identifiers (schema, table, column, constraint names) and
 // SQLSTATE stay as they are. A value a column rule masks is not recognizable
-// as text, so it can still show in a message (docs/postgres.md).
+// as text; where such rules apply, the places PostgreSQL puts a value it is
+// quoting are blanked instead: the quoted input of a data exception (class
+// 22, `invalid input syntax for type integer: "hunter2"`) and the key values
+// of an integrity violation (class 23, `Key (password)=(hunter2)`).
 
 import type { ResultMasker } from '../gateway-context.js';
 import { ErrorField } from './codes.js';
@@ -40,10 +43,11 @@ export interface MaskedMessage {
 /** An ErrorResponse or NoticeResponse with its free text masked. Never throws: a failure withholds the words. */
 export function maskErrorOrNotice(msg: ErrorOrNotice, masker: ResultMasker): MaskedMessage {
   let out: Map<number, string> | null = null;
+  const echoes = masker.hasColumnRules ? echoedValues(msg.fields.get(ErrorField.Code)) : null;
   try {
     for (const [type, value] of msg.fields) {
       if (!FREE_TEXT.has(type)) continue;
-      const masked = masker.maskText(value);
+      const masked = masker.maskText(echoes === null ? value : value.replace(echoes, blank));
       if (masked === value) continue;
       out ??= new Map(msg.fields);
       out.set(type, masked);
@@ -58,6 +62,20 @@ export function maskErrorOrNotice(msg: ErrorOrNotice, masker: ResultMasker): Mas
   }
   if (out === null) return { replacement: null, message: msg.fields.get(ErrorField.Message) };
   return { replacement: ser.errorOrNotice(msg.code, out), message: out.get(ErrorField.Message) };
+}
+
+/** `"…"` after a colon (class 22's quoted input), or `)=(…)` (class 23's key values). */
+const QUOTED_INPUT = /(: )"(?:[^"]|"")*"/g;
+const KEY_VALUES = /(\)=)\((?:[^()]|\([^()]*\))*\)/g;
+
+function echoedValues(sqlstate: string | undefined): RegExp | null {
+  if (sqlstate?.startsWith('22')) return QUOTED_INPUT;
+  if (sqlstate?.startsWith('23')) return KEY_VALUES;
+  return null;
+}
+
+function blank(_m: string, lead: string): string {
+  return lead === ')=' ? `${lead}(<MASKED>)` : `${lead}"<MASKED>"`;
 }
 
 const reader = new Reader();
