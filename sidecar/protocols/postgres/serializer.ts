@@ -63,24 +63,18 @@ export interface ErrorFields {
 
 /** ErrorResponse (or NoticeResponse when severity is NOTICE). */
 export function errorResponse(e: ErrorFields): Buffer {
-  const fields: [number, string][] = [
+  const fields = new Map<number, string>([
     [ErrorField.Severity, e.severity],
     [ErrorField.SeverityV, e.severity],
     [ErrorField.Code, e.sqlstate],
     [ErrorField.Message, e.message],
-  ];
-  if (e.detail !== undefined) fields.push([ErrorField.Detail, e.detail]);
-  if (e.hint !== undefined) fields.push([ErrorField.Hint, e.hint]);
-  let len = 1;
-  for (const [, v] of fields) len += 1 + cstrLen(v);
-  const b = typed(e.severity === 'NOTICE' ? BackendCode.NoticeResponse : BackendCode.ErrorResponse, len);
-  let o = 5;
-  for (const [t, v] of fields) {
-    b[o++] = t;
-    o = putCString(b, o, v);
-  }
-  b[o] = 0;
-  return b;
+  ]);
+  if (e.detail !== undefined) fields.set(ErrorField.Detail, e.detail);
+  if (e.hint !== undefined) fields.set(ErrorField.Hint, e.hint);
+  return errorOrNotice(
+    e.severity === 'NOTICE' ? BackendCode.NoticeResponse : BackendCode.ErrorResponse,
+    fields,
+  );
 }
 
 /** An ErrorResponse or NoticeResponse with exactly these fields, in this order. */
