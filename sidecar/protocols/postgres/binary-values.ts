@@ -147,8 +147,7 @@ function array(buf: Buffer, start: number, end: number, mask: BinaryMasking, dep
     count *= size;
   }
   if (count > end - c.pos) malformed('more elements than bytes'); // every element has at least its length
-  let parts: Buffer[] | null = null;
-  let copiedTo = start;
+  const out = new Splice(buf, start);
   let nulled = false;
   for (let k = 0; k < count; k++) {
     const at = c.pos;
@@ -158,25 +157,20 @@ function array(buf: Buffer, start: number, end: number, mask: BinaryMasking, dep
     c.pos += len;
     if (replaced === undefined) continue;
     if (replaced === null) nulled = true;
-    parts ??= [];
-    parts.push(buf.subarray(copiedTo, at), lengthPrefixed(replaced));
-    copiedTo = c.pos;
+    out.replace(at, c.pos, replaced);
   }
   if (c.pos !== end) malformed('trailing bytes after the array');
-  if (parts === null) return null;
-  parts.push(buf.subarray(copiedTo, end));
-  const out = Buffer.concat(parts);
+  const result = out.finish(end);
   // An element masked to NULL makes it an array with nulls (the header's flags word).
-  if (nulled) out.writeInt32BE(1, 4);
-  return out;
+  if (result !== null && nulled) result.writeInt32BE(1, 4);
+  return result;
 }
 
 function record(buf: Buffer, start: number, end: number, mask: BinaryMasking, depth: number): Buffer | null {
   const c = new Cursor(buf, start, end);
   const n = c.int32();
   if (n < 0 || n * 8 > end - c.pos) malformed('record header');
-  let parts: Buffer[] | null = null;
-  let copiedTo = start;
+  const out = new Splice(buf, start);
   for (let k = 0; k < n; k++) {
     const type = c.uint32();
     const at = c.pos;
@@ -184,15 +178,37 @@ function record(buf: Buffer, start: number, end: number, mask: BinaryMasking, de
     if (len < 0) continue;
     const replaced = element(type, buf, c.pos, len, mask, depth);
     c.pos += len;
-    if (replaced === undefined) continue;
-    parts ??= [];
-    parts.push(buf.subarray(copiedTo, at), lengthPrefixed(replaced));
-    copiedTo = c.pos;
+    if (replaced !== undefined) out.replace(at, c.pos, replaced);
   }
   if (c.pos !== end) malformed('trailing bytes after the record');
-  if (parts === null) return null;
-  parts.push(buf.subarray(copiedTo, end));
-  return Buffer.concat(parts);
+  return out.finish(end);
+}
+
+/** The value's bytes with some length-prefixed elements replaced; untouched runs are copied once, at the end. */
+class Splice {
+  private parts: Buffer[] | null = null;
+  private copiedTo: number;
+
+  constructor(
+    private readonly buf: Buffer,
+    start: number,
+  ) {
+    this.copiedTo = start;
+  }
+
+  /** The element whose length word starts at `at` and whose bytes end at `end` becomes `value` (null: NULL). */
+  replace(at: number, end: number, value: Buffer | null): void {
+    this.parts ??= [];
+    this.parts.push(this.buf.subarray(this.copiedTo, at), lengthPrefixed(value));
+    this.copiedTo = end;
+  }
+
+  /** The new value, or null when nothing was replaced. */
+  finish(end: number): Buffer | null {
+    if (this.parts === null) return null;
+    this.parts.push(this.buf.subarray(this.copiedTo, end));
+    return Buffer.concat(this.parts);
+  }
 }
 
 function lengthPrefixed(b: Buffer | null): Buffer {
