@@ -88,6 +88,15 @@ function expectMasked(row: (string | null)[]): void {
   ]);
 }
 
+/** A node-postgres client of the agent's, through the sidecar; `binary` asks for binary results. */
+async function agentClient(opts: { binary?: boolean } = {}): Promise<pg.Client> {
+  // `binary` is a node-postgres option its type definitions leave out
+  const config = { host: '127.0.0.1', port, user: 'agent', password: token, database: 'postgres', ...opts };
+  const c = new pg.Client(config as pg.ClientConfig);
+  await c.connect();
+  return c;
+}
+
 beforeAll(async () => {
   roles = await upstreamRoles('maskclients');
   oidc = await startOidcProvider({ audience: 'agentgate' });
@@ -153,8 +162,7 @@ test('psql gets every value masked, in aligned and unaligned output', async () =
 });
 
 test('node-postgres in text format (simple and extended protocol) gets every value masked', async () => {
-  const c = new pg.Client({ host: '127.0.0.1', port, user: 'agent', password: token, database: 'postgres' });
-  await c.connect();
+  const c = await agentClient();
   try {
     const simple = await c.query<(string | null)[]>({ text: SELECT, rowMode: 'array' });
     expect(simple.fields.every((f) => f.format === 'text')).toBe(true);
@@ -198,16 +206,7 @@ test('a binary column the engine cannot read is withheld, never sent unmasked', 
   // so the gateway fails the command instead of passing the original through.
   await admin(`ALTER TABLE ${TABLE} ADD COLUMN IF NOT EXISTS date_of_birth date`);
   await admin(`UPDATE ${TABLE} SET date_of_birth = '1984-02-29'`);
-  const config = {
-    host: '127.0.0.1',
-    port,
-    user: 'agent',
-    password: token,
-    database: 'postgres',
-    binary: true,
-  };
-  const c = new pg.Client(config as pg.ClientConfig);
-  await c.connect();
+  const c = await agentClient({ binary: true });
   try {
     const text = await c.query({ text: `SELECT date_of_birth::text AS date_of_birth FROM ${TABLE}` });
     expect(text.rows).toEqual([{ date_of_birth: '<DATE_OF_BIRTH>' }]);
@@ -224,8 +223,7 @@ test('a binary column the engine cannot read is withheld, never sent unmasked', 
 test('a column renamed in the query is masked by its real name: column rules and name checks alike', async () => {
   await admin(`ALTER TABLE ${TABLE} ADD COLUMN IF NOT EXISTS date_of_birth date`);
   await admin(`UPDATE ${TABLE} SET date_of_birth = '1984-02-29'`);
-  const c = new pg.Client({ host: '127.0.0.1', port, user: 'agent', password: token, database: 'postgres' });
-  await c.connect();
+  const c = await agentClient();
   try {
     for (const extended of [false, true]) {
       const r = await c.query<(string | null)[]>({
@@ -246,8 +244,7 @@ test('a column renamed in the query is masked by its real name: column rules and
 });
 
 test("the server's errors, notices and notifications do not echo masked values", async () => {
-  const c = new pg.Client({ host: '127.0.0.1', port, user: 'agent', password: token, database: 'postgres' });
-  await c.connect();
+  const c = await agentClient();
   const notices: string[] = [];
   const notifications: string[] = [];
   c.on('notice', (n) => notices.push(JSON.stringify(n)));
@@ -296,8 +293,7 @@ test("the server's errors, notices and notifications do not echo masked values",
 
 test('a value only a column rule knows is blanked where the server quotes it back', async () => {
   await admin(`CREATE UNIQUE INDEX IF NOT EXISTS ${TABLE}_pw ON ${TABLE} (password)`);
-  const c = new pg.Client({ host: '127.0.0.1', port, user: 'agent', password: token, database: 'postgres' });
-  await c.connect();
+  const c = await agentClient();
   try {
     const cast = await c.query(`SELECT password::int FROM ${TABLE}`).then(
       () => null,
@@ -360,8 +356,7 @@ test('a setting the agent fills from the table is reported masked, and a fast-pa
 test('values inside records, arrays and text-search vectors are scanned too', async () => {
   // An agent need not select a column as it is: a ROW(), an array of names or
   // addresses, or a tsvector carries the same text under another type.
-  const c = new pg.Client({ host: '127.0.0.1', port, user: 'agent', password: token, database: 'postgres' });
-  await c.connect();
+  const c = await agentClient();
   try {
     const r = await c.query<(string | null)[]>({
       text: `SELECT ROW(email, phone), ARRAY[ROW(iban)], ARRAY[email::name], ARRAY[ip::inet],
@@ -385,8 +380,7 @@ test("the planner's statistics (pg_stats, anyarray) do not show sampled values",
   await admin(`INSERT INTO ${TABLE}_stats SELECT 'x' || g || '@example.org' FROM generate_series(1, 20) g`);
   await admin(`GRANT SELECT ON ${TABLE}_stats TO PUBLIC`);
   await admin(`ANALYZE ${TABLE}_stats`);
-  const c = new pg.Client({ host: '127.0.0.1', port, user: 'agent', password: token, database: 'postgres' });
-  await c.connect();
+  const c = await agentClient();
   try {
     const r = await c.query<{ most_common_vals: string | null }>(
       `SELECT most_common_vals::text FROM pg_stats WHERE tablename = '${TABLE}_stats' AND attname = 'email'`,
@@ -411,16 +405,7 @@ test("the planner's statistics (pg_stats, anyarray) do not show sampled values",
 });
 
 test('binary arrays and records (asyncpg, pgx) have their text masked; what cannot be read is withheld', async () => {
-  const config = {
-    host: '127.0.0.1',
-    port,
-    user: 'agent',
-    password: token,
-    database: 'postgres',
-    binary: true,
-  };
-  const c = new pg.Client(config as pg.ClientConfig);
-  await c.connect();
+  const c = await agentClient({ binary: true });
   try {
     const arr = await c.query({
       text: `SELECT ARRAY[email, 'plain'] AS emails, ARRAY[password] AS password FROM ${TABLE} WHERE id = $1`,
