@@ -10,11 +10,8 @@ import { promisify } from 'node:util';
 const run = promisify(execFile);
 const root = fileURLToPath(new URL('../..', import.meta.url));
 
-async function undiciLoadedAfter(imports: string[]): Promise<boolean> {
-  const script = [
-    ...imports.map((m) => `await import(${JSON.stringify(`./${m}`)});`),
-    "console.log(process.moduleLoadList.some((m) => m.includes('undici')));",
-  ].join('\n');
+/** Runs `lines` as an ES module from source, from the repository root; its stdout. */
+async function fromSource(lines: string[]): Promise<string> {
   const { stdout } = await run(
     process.execPath,
     [
@@ -24,11 +21,22 @@ async function undiciLoadedAfter(imports: string[]): Promise<boolean> {
       './test/run-from-source.mjs',
       '--input-type=module',
       '-e',
-      script,
+      lines.join('\n'),
     ],
     { cwd: root },
   );
-  return stdout.trim() === 'true';
+  return stdout.trim();
+}
+
+const importsOf = (modules: string[]): string[] =>
+  modules.map((m) => `await import(${JSON.stringify(`./${m}`)});`);
+
+async function undiciLoadedAfter(imports: string[]): Promise<boolean> {
+  const out = await fromSource([
+    ...importsOf(imports),
+    "console.log(process.moduleLoadList.some((m) => m.includes('undici')));",
+  ]);
+  return out === 'true';
 }
 
 test('the admin server and the issuer client leave undici unloaded', async () => {
@@ -52,7 +60,7 @@ test('the check can tell: an ES import of node:http loads it', async () => {
 
 /** The npm packages (by path under node_modules) loaded after importing `imports`. */
 async function packagesLoadedAfter(imports: string[]): Promise<string[]> {
-  const script = [
+  const out = await fromSource([
     "const { registerHooks } = await import('node:module');",
     'const seen = new Set();',
     'registerHooks({ load(url, c, next) {',
@@ -60,23 +68,10 @@ async function packagesLoadedAfter(imports: string[]): Promise<string[]> {
     '  if (m) seen.add(m[1] + "/" + m[2]);',
     '  return next(url, c);',
     '} });',
-    ...imports.map((m) => `await import(${JSON.stringify(`./${m}`)});`),
+    ...importsOf(imports),
     'console.log(JSON.stringify([...seen]));',
-  ].join('\n');
-  const { stdout } = await run(
-    process.execPath,
-    [
-      '--experimental-transform-types',
-      '--no-warnings',
-      '--import',
-      './test/run-from-source.mjs',
-      '--input-type=module',
-      '-e',
-      script,
-    ],
-    { cwd: root },
-  );
-  return JSON.parse(stdout) as string[];
+  ]);
+  return JSON.parse(out) as string[];
 }
 
 test('the sidecar loads no token verifier (jose, openid-client) and no Ajv compiler until asked', async () => {
