@@ -18,14 +18,19 @@ export function key(s: string): Key {
   return { s, b: Buffer.from(w.buf.subarray(0, w.pos)) };
 }
 
-export function strKV(w: PbWriter, k: Key, src: Buffer, s: number, e: number): void {
-  const vlen = e - s;
-  const any = 1 + varintSize(vlen) + vlen;
+/** A span attribute's KeyValue (Span field 9) up to its AnyValue's contents, which are `any` bytes long. */
+function head(w: PbWriter, k: Key, any: number): void {
   w.byte(0x4a);
   w.varint(k.b.length + 1 + varintSize(any) + any);
   w.bytes(k.b);
   w.byte(0x12);
   w.varint(any);
+}
+
+export function strKV(w: PbWriter, k: Key, src: Buffer, s: number, e: number): void {
+  const vlen = e - s;
+  const any = 1 + varintSize(vlen) + vlen;
+  head(w, k, any);
   w.byte(0x0a);
   w.varint(vlen);
   w.copy(src, s, e);
@@ -37,11 +42,7 @@ export function numKV(w: PbWriter, k: Key, v: number): void {
     return;
   }
   const any = 1 + varintSize(v);
-  w.byte(0x4a);
-  w.varint(k.b.length + 1 + varintSize(any) + any);
-  w.bytes(k.b);
-  w.byte(0x12);
-  w.varint(any);
+  head(w, k, any);
   w.byte(0x18);
   w.varint(v);
 }
@@ -55,11 +56,7 @@ export function listKV(w: PbWriter, k: Key, src: Buffer, starts: number[], ends:
     arr += 1 + varintSize(el) + el;
   }
   const any = 1 + varintSize(arr) + arr;
-  w.byte(0x4a);
-  w.varint(k.b.length + 1 + varintSize(any) + any);
-  w.bytes(k.b);
-  w.byte(0x12);
-  w.varint(any);
+  head(w, k, any);
   w.byte(0x2a);
   w.varint(arr);
   for (let i = 0; i < n; i++) {
