@@ -83,7 +83,11 @@ export const SIDECAR_FLAGS: readonly FlagSpec[] = [
     description: 'claim naming the agent (default sub)',
   },
   { name: 'oidc-ca-file', type: 'string', placeholder: 'FILE', description: 'CA bundle for the issuers' },
-  { name: 'oidc-insecure-http', type: 'boolean', description: 'allow http:// issuers on loopback (tests)' },
+  {
+    name: 'oidc-insecure-http',
+    type: 'boolean',
+    description: 'allow http:// issuers off loopback (demos only; loopback is always allowed)',
+  },
   {
     name: 'workload-issuer',
     type: 'string',
