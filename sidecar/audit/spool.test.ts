@@ -42,7 +42,7 @@ describe('audit spool', () => {
     expect([...b.body]).toEqual([...Buffer.alloc(100, 2), ...Buffer.alloc(100, 3)]);
   });
 
-  test('a request of several records moves the ack once, and every position survives a reopen', () => {
+  test('an acknowledged request of several records leaves two checksummed slots, and the position survives a reopen', () => {
     const s = open();
     s.append([rec(1), rec(2), rec(3)]);
     s.append([rec(4)]);
