@@ -62,6 +62,19 @@ describe('agentgate sidecar flags', () => {
     }
   });
 
+  test('audit fsync interval: 100 ms by default, 0 for every group commit, refused out of range', () => {
+    const d = sidecarConfig([], {});
+    const f = sidecarConfig(['--audit-fsync-ms', '0'], {});
+    const e = sidecarConfig([], { AGENTGATE_AUDIT_FSYNC_MS: '1000' });
+    if (d === 'help' || f === 'help' || e === 'help') throw new Error('help');
+    expect([d.auditFsyncMs, f.auditFsyncMs, e.auditFsyncMs]).toEqual([100, 0, 1000]);
+    for (const bad of ['-1', '10001', '2.5', 'never']) {
+      expect(() => sidecarConfig([`--audit-fsync-ms=${bad}`], {})).toThrow(
+        /from 0 \(every group commit\) to 10000/,
+      );
+    }
+  });
+
   test('identity options reach the verifier configuration', () => {
     const c = sidecarConfig(
       [

@@ -169,7 +169,15 @@ export const SIDECAR_FLAGS: readonly FlagSpec[] = [
     default: '10',
     placeholder: 'MS',
     description:
-      'group commit interval: spans reach the spool (written and fsynced) within this many ms; longer costs less CPU per command (1-1000)',
+      'group commit interval: spans are written to the spool within this many ms (a killed sidecar loses none written); longer costs less CPU per command (1-1000)',
+  },
+  {
+    name: 'audit-fsync-ms',
+    type: 'string',
+    default: '100',
+    placeholder: 'MS',
+    description:
+      'written spans are fsynced at most this often, the window a node crash or power loss can take; 0 fsyncs every group commit (0-10000)',
   },
   {
     name: 'namespace',
@@ -246,6 +254,13 @@ export function sidecarConfig(
       '--audit-flush-ms must be a whole number of milliseconds from 1 to 1000',
     );
   }
+  const fsyncMs = Number(str(values, 'audit-fsync-ms'));
+  if (!(Number.isInteger(fsyncMs) && fsyncMs >= 0 && fsyncMs <= 10_000)) {
+    throw agError(
+      'AG_ERR_CLI_USAGE',
+      '--audit-fsync-ms must be a whole number of milliseconds from 0 (every group commit) to 10000',
+    );
+  }
   return {
     policyPaths: list(values, 'policy'),
     secretsDir: str(values, 'secrets-dir'),
@@ -287,6 +302,7 @@ export function sidecarConfig(
     auditOnFull: onFull,
     spoolMaxBytes: spoolMb * 1024 * 1024,
     auditFlushMs: flushMs,
+    auditFsyncMs: fsyncMs,
     namespace: str(values, 'namespace') ?? 'default',
     podName: str(values, 'pod-name') ?? process.env['HOSTNAME'] ?? 'agentgate',
     podLabels: parseLabels(str(values, 'pod-labels')),

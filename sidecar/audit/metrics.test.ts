@@ -11,6 +11,7 @@ test('audit metrics show the sink counters at scrape time, drops included', asyn
     spoolBytes: 4096,
     exportFailures: 1,
     backlogSpans: 3,
+    workerCpuUs: 2_500_000,
     overflow: 0,
     spoolFull: true,
     failed: false,
@@ -21,6 +22,7 @@ test('audit metrics show the sink counters at scrape time, drops included', asyn
   let text = await registry.metrics();
   expect(text).toContain('agentgate_audit_spans_dropped_total 2');
   expect(text).toContain('agentgate_audit_spool_full 1');
+  expect(text).toContain('agentgate_audit_worker_cpu_seconds_total 2.5');
   current = { ...stats, spansDropped: 5, spoolFull: false };
   text = await registry.metrics();
   expect(text).toContain('agentgate_audit_spans_dropped_total 5');

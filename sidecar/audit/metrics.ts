@@ -51,6 +51,17 @@ export function registerAuditMetrics(registry: Registry, sink: StatsSource): voi
       },
     });
   }
+  let cpuLast = 0;
+  new Counter({
+    name: 'agentgate_audit_worker_cpu_seconds_total',
+    help: 'CPU the audit worker thread has used (building, chaining, spooling and exporting spans)',
+    registers: [registry],
+    collect() {
+      const v = sink.stats().workerCpuUs / 1e6;
+      if (v > cpuLast) this.inc(v - cpuLast);
+      cpuLast = v;
+    },
+  });
   for (const [key, name, help] of GAUGES) {
     new Gauge({
       name,

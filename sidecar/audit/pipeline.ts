@@ -22,6 +22,8 @@ export interface PipelineConfig {
   readonly segmentBytes?: number;
   readonly onFull: 'block' | 'drop-oldest';
   readonly fsync: 'batch' | 'never';
+  /** With fsync `batch`: fsync group commits at most this often (0: every one). */
+  readonly fsyncMs?: number;
   readonly otlpEndpoint?: string;
   readonly otlpHeaders?: Readonly<Record<string, string>>;
   readonly resource: Attrs;
@@ -95,6 +97,7 @@ export class Pipeline {
       dir: cfg.spoolDir,
       maxBytes: cfg.maxSpoolBytes,
       fsync: cfg.fsync,
+      ...(cfg.fsyncMs === undefined ? {} : { fsyncMs: cfg.fsyncMs }),
       ...(cfg.segmentBytes === undefined ? {} : { segmentBytes: cfg.segmentBytes }),
     });
     this.batch = new SpanBatch({ resource: cfg.resource, name: 'agentgate', version: cfg.version });
@@ -148,6 +151,7 @@ export class Pipeline {
       this.flush();
       this.lastFlush = now;
     }
+    this.spool.syncIfDue(now);
     this.kickExport(now);
     this.publishStats();
     return n;
@@ -160,6 +164,7 @@ export class Pipeline {
       ms = Math.min(ms, this.lastFlush + this.cfg.flushMs - now);
     if (this.unsentSince > 0 && !this.inflight)
       ms = Math.min(ms, Math.max(this.unsentSince + this.exportDelayMs(), this.retryAt) - now);
+    ms = Math.min(ms, this.spool.syncDueInMs(now));
     return Math.max(0, ms);
   }
 
@@ -361,6 +366,8 @@ export class Pipeline {
   }
 
   private publishStats(): void {
+    const cpu = process.threadCpuUsage();
+    this.stats[STAT.WORKER_CPU_US] = cpu.user + cpu.system;
     this.stats[STAT.SPOOL_BYTES] = this.spool.usedBytes();
     this.stats[STAT.EXPORT_BACKLOG_SPANS] = this.spool.backlogSpans();
   }

@@ -30,6 +30,8 @@ export const STAT = {
   SPOOL_BYTES: 4,
   EXPORT_FAILURES: 5,
   EXPORT_BACKLOG_SPANS: 6,
+  /** CPU the audit worker thread has used (user + system, microseconds). */
+  WORKER_CPU_US: 7,
   WORDS: 8,
 } as const;
 

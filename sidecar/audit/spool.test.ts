@@ -28,6 +28,41 @@ function open(maxBytes = 1 << 20, checkpoints: Buffer[] = []): Spool {
 }
 
 describe('audit spool', () => {
+  test('fsyncMs: appends in between are written at once and fsynced together when due; close fsyncs the rest', () => {
+    const s = new Spool({ dir, maxBytes: 1 << 20, fsync: 'batch', fsyncMs: 60_000 });
+    s.open(() => {});
+    s.append([rec(1)]); // the first append is due at once (no fsync yet)
+    expect(s.fsyncs).toBe(1);
+    expect(s.syncDueInMs(Date.now())).toBe(Number.POSITIVE_INFINITY);
+    s.append([rec(2)]);
+    s.append([rec(3)]);
+    expect(s.fsyncs).toBe(1);
+    const due = s.syncDueInMs(Date.now());
+    expect(due).toBeGreaterThan(50_000);
+    // written, not yet fsynced: a reader (a restarted process) sees them already
+    expect(open().backlogSpans()).toBe(6);
+    s.syncIfDue(Date.now());
+    expect(s.fsyncs).toBe(1);
+    s.syncIfDue(Date.now() + due);
+    expect(s.fsyncs).toBe(2);
+    s.append([rec(4)]);
+    s.close();
+    expect(s.fsyncs).toBe(3);
+  });
+
+  test('fsyncMs 0 fsyncs every append; fsync never, none', () => {
+    const every = new Spool({ dir, maxBytes: 1 << 20, fsync: 'batch', fsyncMs: 0 });
+    every.open(() => {});
+    for (let i = 1; i <= 3; i++) every.append([rec(i)]);
+    expect(every.fsyncs).toBe(3);
+    every.close();
+    const never = new Spool({ dir, maxBytes: 1 << 20, fsync: 'never', fsyncMs: 0 });
+    never.open(() => {});
+    never.append([rec(4)]);
+    never.close();
+    expect(never.fsyncs).toBe(0);
+  });
+
   test('unacknowledged records come back after a reopen; acknowledged ones do not', () => {
     const s = open();
     s.append([rec(1), rec(2)]);

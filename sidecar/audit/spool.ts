@@ -15,6 +15,10 @@
 // falls back to the older position: a power loss can resend a request (at
 // least once) but never lose one. The one-line format of earlier versions is
 // still read.
+// Appends are written at once and fsynced at most every fsyncMs (and when a
+// segment closes): a killed process loses nothing written, a node crash at
+// most that window, and the fsyncs (0.1-0.3 ms of CPU each on a small VM) stay
+// off the per-commit path.
 // Fully acknowledged segments are deleted; the total size of the segment files
 // stays under maxBytes (block: the caller waits; drop-oldest: oldest segments go).
 // Runs in the audit worker only: synchronous file calls are fine there.
@@ -68,8 +72,14 @@ export interface SpoolOptions {
   readonly maxBytes: number;
   /** Segment size before rotation; capped at maxBytes/8 so a reclaim always frees room. */
   readonly segmentBytes?: number;
-  /** `batch`: fsync after every append (group commit; the default). `never`: leave it to the kernel. */
+  /** `batch`: fsync appends (group commits; the default). `never`: leave it to the kernel. */
   readonly fsync?: 'batch' | 'never';
+  /**
+   * With `batch`: fsync at most this often (0, the default here: after every
+   * append). Appends in between are written (a killed process loses none of
+   * them) and reach the disk with the next fsync, which `syncIfDue` makes.
+   */
+  readonly fsyncMs?: number;
 }
 
 export interface ExportBatch {
@@ -134,6 +144,12 @@ export class Spool {
   private readonly maxBytes: number;
   private readonly segmentBytes: number;
   private readonly fsync: boolean;
+  private readonly fsyncMs: number;
+  /** Written since the last fsync of the active segment. */
+  private unsynced = false;
+  private lastSync = 0;
+  /** Data fsyncs so far (directories not counted). */
+  fsyncs = 0;
   private readonly segments: Segment[] = [];
   private readonly queue: RecordRef[] = [];
   private queueHead = 0;
@@ -158,6 +174,7 @@ export class Spool {
       Math.min(opts.segmentBytes ?? 16 << 20, Math.floor(opts.maxBytes / 8)),
     );
     this.fsync = (opts.fsync ?? 'batch') === 'batch';
+    this.fsyncMs = Math.max(0, opts.fsyncMs ?? 0);
   }
 
   /** Opens the directory, repairs a torn tail, rebuilds the backlog; checkpoints are handed back in order. */
@@ -270,13 +287,37 @@ export class Spool {
       off += RECORD_HEADER + r.payload.length;
     }
     writeAll(this.fd, parts, off);
-    if (this.fsync) fsyncSync(this.fd);
     seg.size += off;
     this.total += off;
+    if (!this.fsync) return;
+    this.unsynced = true;
+    this.syncIfDue(Date.now());
+  }
+
+  /** Fsyncs the active segment if it holds unsynced appends and the last fsync is fsyncMs old. */
+  syncIfDue(now: number): void {
+    if (!this.unsynced || now - this.lastSync < this.fsyncMs) return;
+    this.syncNow();
+    this.lastSync = now;
+  }
+
+  private syncNow(): void {
+    fsyncSync(this.fd);
+    this.fsyncs++;
+    this.unsynced = false;
+  }
+
+  /** Milliseconds until syncIfDue has work (Infinity: nothing unsynced). */
+  syncDueInMs(now: number): number {
+    return this.unsynced ? Math.max(0, this.lastSync + this.fsyncMs - now) : Number.POSITIVE_INFINITY;
   }
 
   private rotate(): void {
-    if (this.fd >= 0) closeSync(this.fd);
+    if (this.fd >= 0) {
+      // A segment is closed durable: its appends since the last fsync go down now.
+      if (this.unsynced) this.syncNow();
+      closeSync(this.fd);
+    }
     const n = (this.segments.at(-1)?.n ?? this.ackSeg) + 1;
     this.fd = openSync(join(this.dir, segName(n)), 'a', 0o600);
     this.segments.push({ n, size: 0 });
@@ -352,7 +393,7 @@ export class Spool {
       this.ackFd = -1;
     }
     if (this.fd >= 0) {
-      if (this.fsync) fsyncSync(this.fd);
+      if (this.unsynced) this.syncNow();
       closeSync(this.fd);
       this.fd = -1;
     }

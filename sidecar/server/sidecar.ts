@@ -89,6 +89,7 @@ export async function startSidecar(config: SidecarConfig, log: Log): Promise<Sid
       ...(config.auditOnFull === undefined ? {} : { onFull: config.auditOnFull }),
       ...(config.spoolMaxBytes === undefined ? {} : { maxSpoolBytes: config.spoolMaxBytes }),
       ...(config.auditFlushMs === undefined ? {} : { flushMs: config.auditFlushMs }),
+      ...(config.auditFsyncMs === undefined ? {} : { fsyncMs: config.auditFsyncMs }),
       resource: { 'k8s.namespace.name': config.namespace, 'k8s.pod.name': config.podName },
     });
     await durable.ready();
