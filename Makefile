@@ -40,7 +40,13 @@ $(ADDON): sidecar/intercept/native/original_dst.c sidecar/intercept/native/bindi
 	@test -n "$(NODE_GYP)" || { echo "node-gyp not found (npm's bundled copy or node_modules/node-gyp)" >&2; exit 1; }
 	cd sidecar/intercept/native && $(NODE) $(abspath $(NODE_GYP)) rebuild --nodedir=$(ROOT)/.tools --loglevel=warn
 
-native: $(ADDON)
+# The audit worker's command span encoder (sidecar/audit/native), same way.
+SPAN_CODEC := sidecar/audit/native/build/Release/span_codec.node
+$(SPAN_CODEC): sidecar/audit/native/span_codec.c sidecar/audit/native/binding.gyp | $(NODE)
+	@test -n "$(NODE_GYP)" || { echo "node-gyp not found (npm's bundled copy or node_modules/node-gyp)" >&2; exit 1; }
+	cd sidecar/audit/native && $(NODE) $(abspath $(NODE_GYP)) rebuild --nodedir=$(ROOT)/.tools --loglevel=warn
+
+native: $(ADDON) $(SPAN_CODEC)
 
 lint: deps
 	biome check .
@@ -74,4 +80,4 @@ e2e-kind:
 	@exit 1
 
 clean:
-	rm -rf dist node_modules/.installed sidecar/intercept/native/build
+	rm -rf dist node_modules/.installed sidecar/intercept/native/build sidecar/audit/native/build

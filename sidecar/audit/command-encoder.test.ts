@@ -1,74 +1,14 @@
+import { cmd, SCOPE, SID, start, T0, VARIETY } from '../../test/audit/command-variety.js';
 import { decodeOtlp } from '../../test/audit/otlp-receiver.js';
 import { IDENTITY, scriptedCommands } from '../../test/audit/scripted-session.js';
 import { canonicalBytes, linkHash } from './chain.js';
-import { encodeCommand, OWN_KEY_ORDER } from './command-encoder.js';
+import { encodeCommand, OWN_KEY_ORDER, useNativeEncoder } from './command-encoder.js';
 import { Kind, readEvent, writeCommand } from './event-codec.js';
 import type { CommandEvent, SessionAuth, SessionStart } from './events.js';
 import { decodeTraceRequest } from './otlp-decode.js';
 import { SpanBatch } from './otlp-encode.js';
 import { createRingBuffers, RingReader, RingWriter } from './ring.js';
 import { commandSpan, openSession, type SessionState } from './spans.js';
-
-const SID = '0123456789abcdef0123456789abcdef';
-const T0 = 1_764_000_000_123.25;
-const SCOPE = { resource: { 'service.name': 'agentgate-sidecar' }, name: 'agentgate', version: '1' };
-const TP = '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01';
-
-function start(protocol: SessionStart['protocol'], extra: Partial<SessionStart> = {}): SessionStart {
-  return {
-    sessionId: SID,
-    startedAt: T0,
-    protocol,
-    target: 'orders-db',
-    serverAddress: 'orders-db.data.svc',
-    serverPort: 5432,
-    clientAddress: '10.0.0.7',
-    clientPort: 40000,
-    namespace: 'shop',
-    podName: 'agent-0',
-    ...extra,
-  };
-}
-
-function cmd(seq: number, extra: Partial<CommandEvent> = {}): CommandEvent {
-  return {
-    sessionId: SID,
-    seq,
-    startedAt: T0 + seq * 1.337,
-    durationUs: 420.5,
-    text: 'SELECT id FROM orders WHERE id = ?',
-    operations: ['SELECT'],
-    tables: ['orders'],
-    decision: 'allow',
-    policy: 'shop/agent',
-    rule: 'reads',
-    ...extra,
-  };
-}
-
-const VARIETY: readonly Partial<CommandEvent>[] = [
-  {},
-  { rows: 3, bytes: 412, masked: { EMAIL_ADDRESS: 3, 'column:ssn': 2, PERSON: 1 } },
-  { masked: { count: 5, EMAIL_ADDRESS: 1 }, rows: 0, bytes: 0 },
-  { masked: { 'column:Ünïcødé': 1 } },
-  { decision: 'deny', errorCode: 'AG_ERR_POLICY_DENIED', error: 'denied by policy' },
-  { decision: 'error' },
-  { decision: 'review', error: '' },
-  { decision: 'allow', errorCode: 'AG_ERR_UPSTREAM' },
-  { approvalName: 'areq-7x2k', approver: 'dba-bob' },
-  { rows: -1, bytes: 1.5, durationUs: 0.5 },
-  { rows: 2 ** 53 + 2, bytes: Number.MAX_SAFE_INTEGER },
-  { operations: ['SELECT', 'SELECT'], tables: [] },
-  { operations: ['SELECT', 'UPDATE'], tables: ['a', 'b'] },
-  { operations: [], tables: [], policy: '', rule: '' },
-  { traceparent: TP },
-  { traceparent: 'not-a-traceparent' },
-  { text: `SELECT 1 /*traceparent='${TP}'*/` },
-  { text: "SELECT 'ünïcødé ✓ 𝄞', '', E'\\x01\u0001' /* */", operations: ['SELECT'] },
-  { text: `SELECT '${'x'.repeat(20_000)}'` },
-  { text: 'SELECT 1', startedAt: 1_764_000_000_000, durationUs: 3.6e9 },
-  { text: '', startedAt: 0.000_7 },
-];
 
 /** Each event through the ring twice: the fast path, and the reference (decode, commandSpan, encode). */
 function bothWays(
@@ -129,20 +69,33 @@ describe('command spans straight from the ring', () => {
     ['mysql, refused', 'mysql', refused],
     ['http', 'http', ok],
   ];
-  test.each(cases)(
+  // The native encoder where it loaded (what the worker runs), and the JavaScript one alone.
+  const encoders: [string, boolean][] = [
+    ['native first', true],
+    ['JavaScript', false],
+  ];
+  const runs = encoders.flatMap(([e, on]) =>
+    cases.map(([name, protocol, auth]) => [`${name}, ${e}`, protocol, auth, on] as const),
+  );
+  test.each(runs)(
     'are byte for byte the reference encoding of the span record (%s)',
-    (_name, protocol, auth) => {
+    (_name, protocol, auth, native) => {
       const events = [
         ...VARIETY.map((x, i) => cmd(i + 1, x)),
         ...scriptedCommands(SID, T0),
         cmd(99, { httpMethod: 'POST', urlPath: '/v1/orders', httpStatus: 201 }),
       ];
-      const { fast, reference, fastState, refState } = bothWays(protocol, auth, events);
-      expect(fast.toString('hex')).toBe(reference.toString('hex'));
-      expect(fastState).toEqual(refState);
-      expect(fastState.chained).toBe(events.length);
-      // Read with the official protos too: a well-formed request.
-      expect(decodeOtlp(fast)).toHaveLength(events.length);
+      useNativeEncoder(native);
+      try {
+        const { fast, reference, fastState, refState } = bothWays(protocol, auth, events);
+        expect(fast.toString('hex')).toBe(reference.toString('hex'));
+        expect(fastState).toEqual(refState);
+        expect(fastState.chained).toBe(events.length);
+        // Read with the official protos too: a well-formed request.
+        expect(decodeOtlp(fast)).toHaveLength(events.length);
+      } finally {
+        useNativeEncoder(true);
+      }
     },
   );
 

@@ -8,6 +8,10 @@
 // The output is byte for byte what canonicalSpan + spanTail (otlp-encode.ts)
 // write for the span record commandSpan (spans.ts) builds from the same event;
 // command-encoder.test.ts holds the two together.
+//
+// Most commands take the native encoder (native-span-codec.ts): the same bytes
+// in one call; what it declines, and everything when it is not loaded, takes
+// the JavaScript below (command-encoder-native.test.ts holds them together).
 
 import { linkHashBytes } from './chain.js';
 import { CHAIN_HASH, CHAIN_INDEX } from './chain-attrs.js';
@@ -27,6 +31,7 @@ import {
   P_TRUNCATED,
 } from './event-codec.js';
 import { hasCommentEnd, type Key, key, listKV, nsField, numKV, sameBytes, sh, strKV } from './kv-bytes.js';
+import { IO, loadSpanCodec, NATIVE_SLACK, packPieces } from './native-span-codec.js';
 import { keyValue, LINK_FLAGS, SPAN_FLAGS, type SpanBatch } from './otlp-encode.js';
 import { PbWriter, varintSize } from './pb-writer.js';
 import type { RingReader } from './ring.js';
@@ -122,6 +127,37 @@ const DECISION_KV: readonly Buffer[] = DECISIONS.map((d) => {
 });
 const DECISION_TEXT: readonly Buffer[] = DECISIONS.map((d) => Buffer.from(d));
 
+/** The span's flags field, last in every span. */
+const SPAN_TAIL: Buffer = (() => {
+  const w = new PbWriter(16);
+  w.fixed32(16, SPAN_FLAGS);
+  return Buffer.from(w.buf.subarray(0, w.pos));
+})();
+
+/** What the native encoder writes from JavaScript's definitions (in span_codec.c's order), and its numbers in and out. */
+const CONSTANTS = packPieces(K.length + 1 + 4 + 4 + 1, [
+  ...K.map((k) => k.b),
+  K_HASH.b,
+  ...DECISION_KV,
+  ...DECISION_TEXT,
+  SPAN_TAIL,
+]);
+// Over an ArrayBuffer of its own: C keeps a pointer to it (a small typed array's data may start out in the JS heap).
+const io = new Float64Array(new ArrayBuffer(IO.WORDS * 8));
+const loaded = loadSpanCodec(io, CONSTANTS);
+let native = loaded;
+/** What native.bind was last given. */
+const bound: { ring?: Buffer; out?: Buffer; ids?: Buffer } = {};
+
+/**
+ * Chooses the native encoder (when it loaded) or the JavaScript one, for tests
+ * and benchmarks in one process; returns whether the native one is now in use.
+ */
+export function useNativeEncoder(on: boolean): boolean {
+  native = on ? loaded : undefined;
+  return native !== undefined;
+}
+
 /** What every command span of a session repeats, encoded once (again when the session's auth changes). */
 interface SessionBytes {
   readonly auth: SessionState['auth'];
@@ -132,6 +168,10 @@ interface SessionBytes {
   /** slots[i]: shared attributes sorted before own key i (slots[OWN.length]: after the last). */
   readonly slots: readonly (Buffer | undefined)[];
   readonly http: boolean;
+  /** All of the above for the native encoder (packPieces: flags, head, mid, slots, then its last hash). */
+  readonly packed: Buffer;
+  /** The hash the native encoder last returned for this session: the one `packed` holds. */
+  lastHash: string | undefined;
 }
 
 const sessionBytes = new WeakMap<SessionState, SessionBytes>();
@@ -161,7 +201,9 @@ function buildSessionBytes(st: SessionState): SessionBytes {
     keyValue(w, 9, k, shared[k]!);
   }
   if (w.pos > 0) slots[slot] = take();
-  return { auth: st.auth, head, mid, slots, http: st.start.protocol === 'http' };
+  const http = st.start.protocol === 'http';
+  const packed = packPieces(http ? 1 : 0, [head, mid, ...slots, Buffer.alloc(64)]);
+  return { auth: st.auth, head, mid, slots, http, packed, lastHash: undefined };
 }
 
 function bytesOf(st: SessionState): SessionBytes {
@@ -277,6 +319,46 @@ function maskedKVs(w: PbWriter, src: Buffer, n: number): void {
 }
 
 /**
+ * encodeCommand by the native encoder: undefined, with nothing written or
+ * consumed, when it declines or is not loaded.
+ */
+export function encodeCommandNative(
+  r: RingReader,
+  st: SessionState,
+  batch: SpanBatch,
+  ids: Buffer,
+  idAt: number,
+): number | undefined {
+  if (native === undefined) return undefined;
+  const sb = bytesOf(st);
+  const w = batch.w;
+  // C cannot grow the buffer: room for the most the record can become.
+  w.ensure(sb.packed.length + CONSTANTS.length + 5 * (r.end - r.pos) + NATIVE_SLACK);
+  if (r.buf !== bound.ring || w.buf !== bound.out || ids !== bound.ids) {
+    native.bind(r.buf, w.buf, ids);
+    bound.ring = r.buf;
+    bound.out = w.buf;
+    bound.ids = ids;
+  }
+  io[IO.RPOS] = r.pos;
+  io[IO.REND] = r.end;
+  io[IO.WPOS] = w.pos;
+  io[IO.IDAT] = idAt;
+  io[IO.INDEX] = st.chained + 1;
+  const hash = native.encode(sb.packed, st.lastHash === sb.lastHash ? undefined : st.lastHash);
+  if (hash === undefined) return undefined;
+  sb.lastHash = hash;
+  r.pos = io[IO.RPOS]!;
+  w.pos = io[IO.WPOS]!;
+  batch.count++;
+  st.lastHash = hash;
+  st.chained++;
+  const endMs = io[IO.ENDMS]!;
+  if (endMs > st.lastSeenMs) st.lastSeenMs = endMs;
+  return endMs;
+}
+
+/**
  * Encodes the command record under the reader's cursor (its kind byte already
  * read) as one span in `batch`, chains it into `st` and returns its end time in
  * epoch ms. `ids`/`idAt`: the span id's 8 bytes.
@@ -288,6 +370,10 @@ export function encodeCommand(
   ids: Buffer,
   idAt: number,
 ): number {
+  if (native !== undefined) {
+    const endMs = encodeCommandNative(r, st, batch, ids, idAt);
+    if (endMs !== undefined) return endMs;
+  }
   const src = r.buf;
   const mask = r.u32();
   const decision = r.u8v() & 3;
