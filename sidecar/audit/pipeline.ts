@@ -79,6 +79,7 @@ export class Pipeline {
   /** A serialized batch waiting for room in the spool (onFull: block). */
   private waiting: SpoolRecord[] | undefined;
   private lastFlush = 0;
+  private cpuReadAt = 0;
   private inflight = false;
   private retryAt = 0;
   private backoff: number;
@@ -366,10 +367,18 @@ export class Pipeline {
   }
 
   private publishStats(): void {
-    const cpu = process.threadCpuUsage();
-    this.stats[STAT.WORKER_CPU_US] = cpu.user + cpu.system;
+    // getrusage is a system call: at most every 50 ms (and on every flush, for readers that measure).
+    const now = Date.now();
+    if (now - this.cpuReadAt >= 50) this.readCpu(now);
     this.stats[STAT.SPOOL_BYTES] = this.spool.usedBytes();
     this.stats[STAT.EXPORT_BACKLOG_SPANS] = this.spool.backlogSpans();
+  }
+
+  /** Publishes the thread's CPU now (a flush request: its caller may be measuring). */
+  readCpu(now: number): void {
+    const cpu = process.threadCpuUsage();
+    this.stats[STAT.WORKER_CPU_US] = cpu.user + cpu.system;
+    this.cpuReadAt = now;
   }
 
   /** True while a batch waits for room in the spool. */

@@ -59,6 +59,7 @@ async function run(): Promise<void> {
     if (flushes.length > 0) {
       while (pipeline.step(Date.now()) > 0);
       pipeline.flush();
+      pipeline.readCpu(Date.now());
       if (!pipeline.isWaiting()) {
         for (const id of flushes.splice(0)) port.postMessage({ type: 'flushed', id } satisfies FromWorker);
       }
