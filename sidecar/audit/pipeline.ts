@@ -42,8 +42,14 @@ export interface PipelineConfig {
   readonly retryMaxMs: number;
 }
 
+/**
+ * A spool checkpoint: sessions whose whole state is written (new, or first in a
+ * segment, or authenticated since), then chain positions of sessions already
+ * written whole (id, last hash, chain length, last seen), then ended sessions.
+ */
 interface Checkpoint {
   open: SessionState[];
+  pos?: [string, string, number, number][];
   ended: string[];
 }
 
@@ -67,6 +73,8 @@ export class Pipeline {
   private readonly sessions = new Map<string, SessionState>();
   private readonly recentCache: (RecentSession | undefined)[] = new Array(RECENT).fill(undefined);
   private readonly dirty = new Set<string>();
+  /** Sessions written whole in the active segment, with the auth they were written with (null: none yet). */
+  private readonly writtenWhole = new Map<string, SessionState['auth'] | null>();
   private readonly ended = new Set<string>();
   /** The spans read since the last group commit, already encoded. */
   private readonly batch: SpanBatch;
@@ -121,9 +129,20 @@ export class Pipeline {
         return;
       }
       for (const st of cp.open) recovered.set(st.start.sessionId, st);
+      for (const [id, lastHash, chained, lastSeenMs] of cp.pos ?? []) {
+        const st = recovered.get(id);
+        if (st === undefined) continue;
+        st.lastHash = lastHash;
+        st.chained = chained;
+        st.lastSeenMs = lastSeenMs;
+      }
       for (const id of cp.ended) recovered.delete(id);
     });
-    this.spool.onRotate(() => this.checkpoint([...this.sessions.keys()], []));
+    // A new segment starts with every open session whole: it must stand alone once older ones are deleted.
+    this.spool.onRotate(() => {
+      this.writtenWhole.clear();
+      return this.checkpoint([...this.sessions.keys()], []);
+    });
     for (const st of recovered.values()) {
       this.batch.add(sessionSpan(st, undefined, INCOMPLETE_RESTART));
       this.ended.add(st.start.sessionId);
@@ -262,14 +281,30 @@ export class Pipeline {
     return `${f.json},"lastHash":${JSON.stringify(st.lastHash)},"chained":${st.chained},"lastSeenMs":${JSON.stringify(st.lastSeenMs)}}`;
   }
 
+  /**
+   * Checkpoint of the sessions in `open`: whole the first time in a segment (or
+   * after their auth changed), afterwards only their chain position, which is
+   * all a group commit changes (a tenth of the bytes).
+   */
   private checkpoint(open: readonly string[], ended: readonly string[]): SpoolRecord | undefined {
     if (open.length === 0 && ended.length === 0) return undefined;
     const states: string[] = [];
+    const pos: string[] = [];
     for (const id of open) {
       const st = this.sessions.get(id);
-      if (st !== undefined) states.push(this.stateJson(st));
+      if (st === undefined) continue;
+      const written = this.writtenWhole.get(id);
+      if (written !== undefined && written === (st.auth ?? null)) {
+        pos.push(
+          `[${JSON.stringify(id)},${JSON.stringify(st.lastHash)},${st.chained},${JSON.stringify(st.lastSeenMs)}]`,
+        );
+      } else {
+        states.push(this.stateJson(st));
+        this.writtenWhole.set(id, st.auth ?? null);
+      }
     }
-    const json = `{"open":[${states.join(',')}],"ended":${JSON.stringify(ended)}}`;
+    for (const id of ended) this.writtenWhole.delete(id);
+    const json = `{"open":[${states.join(',')}],"pos":[${pos.join(',')}],"ended":${JSON.stringify(ended)}}`;
     return { kind: REC_CHECKPOINT, spans: 0, payload: Buffer.from(json) };
   }
 

@@ -2,7 +2,10 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CHAIN_HASH } from '../../sidecar/audit/chain.js';
+import { decodeTraceRequest } from '../../sidecar/audit/otlp-decode.js';
+import { groupSessions } from '../../sidecar/audit/session-store.js';
 import { createAuditSink, type DurableAuditSink } from '../../sidecar/audit/sink.js';
+import { verifySession } from '../../sidecar/audit/verify.js';
 import { killHard, spawnTs, waitForOutput } from './child.js';
 import { freePort, OtlpReceiver } from './otlp-receiver.js';
 import { feedSession, sessionId } from './scripted-session.js';
@@ -97,6 +100,10 @@ describe('audit spool: nothing lost', () => {
     });
     expect(root.attributes[CHAIN_HASH]).toMatch(/^[0-9a-f]{64}$/);
     expect(commands.every((c) => c.parentSpanId === root.spanId)).toBe(true);
+    // The root span closes the chain from the recovered position: the whole session verifies.
+    const records = receiver.bodies.flatMap((b) => decodeTraceRequest(b)).filter((r) => r.traceId === sid);
+    const [session] = groupSessions(records);
+    expect(verifySession(session!)).toMatchObject({ ok: true, problems: [], verified: 2 });
     expect(distinct(receiver)).toBe(receiver.spans.length);
   });
 

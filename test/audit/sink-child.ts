@@ -1,5 +1,5 @@
 // Runs an audit sink in a child process for the crash test: starts a session,
-// records commands, waits until they are spooled, says so on stdout, then keeps
+// records commands in two group commits, waits until they are spooled, says so on stdout, then keeps
 // the session open until the parent kills it with SIGKILL.
 
 import { createAuditSink } from '../../sidecar/audit/sink.js';
@@ -29,7 +29,10 @@ sink.sessionStart({
 });
 sink.sessionAuth({ sessionId: sid, at: t0 + 1, ok: true, identity: IDENTITY, database: 'orders' });
 const [first, second] = scriptedCommands(sid, t0);
+// Two group commits: the second checkpoint carries only the session's chain
+// position, which a restart must apply over the whole state the first wrote.
 sink.command(first!);
+await sink.flush();
 sink.command(second!);
 await sink.flush();
 process.stdout.write('spooled\n');
