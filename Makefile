@@ -72,7 +72,11 @@ unit: deps native
 demo: build
 	@bash examples/demo.sh
 
+# PgBouncer is the PostgreSQL bench's peer: installed from Debian's packages when missing.
 bench: build
+	@test -x /usr/sbin/pgbouncer || { echo "bench: installing Debian's pgbouncer (the peer proxy of the PostgreSQL bench)" >&2; \
+	  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends pgbouncer >/dev/null; } || \
+	  echo "bench: pgbouncer could not be installed; the PostgreSQL bench runs without it" >&2
 	$(NODE) --expose-gc dist/bench/run.js $(BENCH_ARGS)
 
 e2e-kind:
