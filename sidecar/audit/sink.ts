@@ -159,7 +159,7 @@ class RingSink implements DurableAuditSink {
       ...(opts.otlpHeaders === undefined ? {} : { otlpHeaders: opts.otlpHeaders }),
       resource,
       version: opts.serviceVersion ?? '0.1.0',
-      flushMs: opts.flushMs ?? 10,
+      flushMs: opts.flushMs ?? 25,
       exportDelayMs: 200,
       maxBatchSpans: 512,
       maxExportBytes: 1 << 20,

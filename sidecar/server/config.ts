@@ -43,7 +43,7 @@ export interface SidecarConfig {
   readonly auditOnFull?: 'block' | 'drop-oldest';
   /** Audit spool limit in bytes (default 256 MiB). */
   readonly spoolMaxBytes?: number;
-  /** Audit group commit interval in ms (default 10): how soon a span is written, against CPU per command. */
+  /** Audit group commit interval in ms (default 25): how soon a span is written, against CPU per command. */
   readonly auditFlushMs?: number;
   /** fsync the audit spool at most this often in ms (default 100; 0: every group commit): the window a node crash can lose. */
   readonly auditFsyncMs?: number;
