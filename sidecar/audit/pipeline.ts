@@ -402,7 +402,7 @@ export class Pipeline {
   }
 
   private publishStats(): void {
-    // getrusage is a system call: at most every 50 ms (and on every flush, for readers that measure).
+    // getrusage is a system call: at most every 50 ms (and on each flush request, for callers that measure).
     const now = Date.now();
     if (now - this.cpuReadAt >= 50) this.readCpu(now);
     this.stats[STAT.SPOOL_BYTES] = this.spool.usedBytes();
