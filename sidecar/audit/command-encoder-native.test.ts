@@ -1,6 +1,16 @@
 import { jest } from '@jest/globals';
-import { cmd, SCOPE, SID, start, T0, TP, VARIETY } from '../../test/audit/command-variety.js';
-import { IDENTITY, scriptedCommands } from '../../test/audit/scripted-session.js';
+import {
+  cmd,
+  OK_AUTH,
+  REFUSED_AUTH,
+  SCOPE,
+  SID,
+  start,
+  T0,
+  TP,
+  VARIETY,
+} from '../../test/audit/command-variety.js';
+import { scriptedCommands } from '../../test/audit/scripted-session.js';
 import { encodeCommand, encodeCommandNative, useNativeEncoder } from './command-encoder.js';
 import { Kind, writeCommand } from './event-codec.js';
 import type { CommandEvent, SessionAuth, SessionStart } from './events.js';
@@ -8,15 +18,6 @@ import { IO, loadSpanCodec } from './native-span-codec.js';
 import { SpanBatch } from './otlp-encode.js';
 import { createRingBuffers, RingReader, RingWriter } from './ring.js';
 import { openSession, type SessionState } from './spans.js';
-
-const OK: SessionAuth = { sessionId: SID, at: T0 + 1, ok: true, identity: IDENTITY, database: 'orders' };
-const REFUSED: SessionAuth = {
-  sessionId: SID,
-  at: T0 + 1,
-  ok: false,
-  errorCode: 'AG_ERR_AUTH',
-  database: '',
-};
 
 /** A small seeded generator (mulberry32): a failure names its seed and replays. */
 function random(seed: number): () => number {
@@ -189,10 +190,10 @@ function bothPaths(
 }
 
 const SESSIONS: [string, SessionStart['protocol'], SessionAuth | undefined][] = [
-  ['postgres, authenticated', 'postgres', OK],
+  ['postgres, authenticated', 'postgres', OK_AUTH],
   ['postgres, not authenticated', 'postgres', undefined],
-  ['mysql, refused', 'mysql', REFUSED],
-  ['http, authenticated', 'http', OK],
+  ['mysql, refused', 'mysql', REFUSED_AUTH],
+  ['http, authenticated', 'http', OK_AUTH],
   ['http, not authenticated', 'http', undefined],
 ];
 
@@ -255,7 +256,7 @@ const nativeOff = process.env['AGENTGATE_AUDIT_NATIVE'] === '0';
     ['an HTTP request', { httpMethod: 'GET', urlPath: '/v1/orders/7', httpStatus: 200 }],
   ] as [string, Partial<CommandEvent>][])('takes %s (no fallback to JavaScript)', (_n, x) => {
     const events = Array.from({ length: 5 }, (_, i) => cmd(i + 1, x));
-    const both = bothPaths('postgres', OK, events);
+    const both = bothPaths('postgres', OK_AUTH, events);
     expect(both.taken).toBe(events.length);
     expect(both.native.equals(both.js)).toBe(true);
   });
@@ -272,7 +273,7 @@ const nativeOff = process.env['AGENTGATE_AUDIT_NATIVE'] === '0';
   ] as [string, Partial<CommandEvent>][])(
     'declines %s, changing nothing, and JavaScript encodes it',
     (_n, x) => {
-      const both = bothPaths('postgres', OK, [cmd(1, x), cmd(2, x)]);
+      const both = bothPaths('postgres', OK_AUTH, [cmd(1, x), cmd(2, x)]);
       expect(both.taken).toBe(0);
       expect(both.native.equals(both.js)).toBe(true);
       expect(both.nativeState).toEqual(both.jsState);

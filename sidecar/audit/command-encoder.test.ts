@@ -1,4 +1,13 @@
-import { cmd, SCOPE, SID, start, T0, VARIETY } from '../../test/audit/command-variety.js';
+import {
+  cmd,
+  OK_AUTH,
+  REFUSED_AUTH,
+  SCOPE,
+  SID,
+  start,
+  T0,
+  VARIETY,
+} from '../../test/audit/command-variety.js';
 import { decodeOtlp } from '../../test/audit/otlp-receiver.js';
 import { IDENTITY, scriptedCommands } from '../../test/audit/scripted-session.js';
 import { canonicalBytes, linkHash } from './chain.js';
@@ -55,19 +64,11 @@ describe('command spans straight from the ring', () => {
     expect([...OWN_KEY_ORDER].sort()).toEqual(OWN_KEY_ORDER);
   });
 
-  const ok: SessionAuth = { sessionId: SID, at: T0 + 1, ok: true, identity: IDENTITY, database: 'orders' };
-  const refused: SessionAuth = {
-    sessionId: SID,
-    at: T0 + 1,
-    ok: false,
-    errorCode: 'AG_ERR_AUTH',
-    database: '',
-  };
   const cases: [string, SessionStart['protocol'], SessionAuth | undefined][] = [
-    ['postgres, authenticated', 'postgres', ok],
+    ['postgres, authenticated', 'postgres', OK_AUTH],
     ['postgres, not authenticated', 'postgres', undefined],
-    ['mysql, refused', 'mysql', refused],
-    ['http', 'http', ok],
+    ['mysql, refused', 'mysql', REFUSED_AUTH],
+    ['http', 'http', OK_AUTH],
   ];
   // The native encoder where it loaded (what the worker runs), and the JavaScript one alone.
   const encoders: [string, boolean][] = [

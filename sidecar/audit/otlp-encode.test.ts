@@ -1,3 +1,4 @@
+import { SID, start } from '../../test/audit/command-variety.js';
 import { decodeOtlp } from '../../test/audit/otlp-receiver.js';
 import { IDENTITY, scriptedCommands } from '../../test/audit/scripted-session.js';
 import { canonicalBytes } from './chain.js';
@@ -8,25 +9,9 @@ import { makeScope, serializeSpans } from './otlp-serialize.js';
 import { type SpanRecord, spanAttributes } from './span-record.js';
 import { commandSpan, openSession, sessionSpan } from './spans.js';
 
-const SID = '0123456789abcdef0123456789abcdef';
-
 function sampleSpans(): SpanRecord[] {
   const t0 = 1_764_000_000_123.25;
-  const st = openSession(
-    {
-      sessionId: SID,
-      startedAt: t0,
-      protocol: 'postgres',
-      target: 'orders-db',
-      serverAddress: 'orders-db.data.svc',
-      serverPort: 5432,
-      clientAddress: '10.0.0.7',
-      clientPort: 40000,
-      namespace: 'shop',
-      podName: 'agent-0',
-    },
-    'aaaaaaaaaaaaaaaa',
-  );
+  const st = openSession(start('postgres', { startedAt: t0 }), 'aaaaaaaaaaaaaaaa');
   st.auth = { sessionId: SID, at: t0 + 1, ok: true, identity: IDENTITY, database: 'orders' };
   const out = scriptedCommands(SID, t0).map((e, i) => commandSpan(st, e, `bbbbbbbbbbbbbb${i}${i}`));
   out.push(

@@ -2,12 +2,29 @@
 // variety of commands covering every optional field and the encoder's special
 // cases (masked counts, batches, traceparents, huge and odd numbers, times).
 
-import type { CommandEvent, SessionStart } from '../../sidecar/audit/events.js';
+import type { CommandEvent, SessionAuth, SessionStart } from '../../sidecar/audit/events.js';
+import { IDENTITY } from './scripted-session.js';
 
 export const SID = '0123456789abcdef0123456789abcdef';
 export const T0 = 1_764_000_000_123.25;
 export const SCOPE = { resource: { 'service.name': 'agentgate-sidecar' }, name: 'agentgate', version: '1' };
 export const TP = '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01';
+
+/** The session's authentication, accepted and refused. */
+export const OK_AUTH: SessionAuth = {
+  sessionId: SID,
+  at: T0 + 1,
+  ok: true,
+  identity: IDENTITY,
+  database: 'orders',
+};
+export const REFUSED_AUTH: SessionAuth = {
+  sessionId: SID,
+  at: T0 + 1,
+  ok: false,
+  errorCode: 'AG_ERR_AUTH',
+  database: '',
+};
 
 export function start(protocol: SessionStart['protocol'], extra: Partial<SessionStart> = {}): SessionStart {
   return {
