@@ -11,6 +11,7 @@ import { type SecureContext, TLSSocket } from 'node:tls';
 import type { Target } from '../../../api/types.js';
 import { type AgentgateError, agError, isAgentgateError } from '../../../common/errors.js';
 import type { Identity } from '../../identity/identity.js';
+import { readChunks } from '../chunk-reader.js';
 import { type GatewayContext, OPEN_GATE } from '../gateway-context.js';
 import { BackendParser } from './backend-parser.js';
 import { CancelRegistry, type UpstreamConnector } from './cancel.js';
@@ -119,7 +120,13 @@ export class PgSession {
   }
 
   start(): void {
-    const a = this.agent;
+    // An agent hop that may turn TLS keeps the 'data' path: TLSSocket takes over the raw socket.
+    const a =
+      this.opts.agentTls === undefined
+        ? readChunks(this.agent, (chunk) => this.agentData(chunk))
+        : this.agent.on('data', (chunk: Buffer) => this.agentData(chunk));
+    this.agent = a;
+    this.toAgent.socket = a;
     a.setNoDelay(true);
     this.ctx.metrics.sessionOpened('postgres');
     this.ctx.audit.sessionStart({
@@ -137,8 +144,8 @@ export class PgSession {
     this.listen(a);
   }
 
+  /** Everything but the bytes themselves, which start() and upgradeAgent() route. */
   private listen(a: Socket): void {
-    a.on('data', (chunk: Buffer) => this.agentData(chunk));
     a.on('error', (e) => this.close(`agent: ${e.message}`));
     a.on('close', () => this.close(undefined));
   }
@@ -160,6 +167,7 @@ export class PgSession {
     this.agent = secure;
     this.toAgent.socket = secure;
     this.tlsDone = true;
+    secure.on('data', (chunk: Buffer) => this.agentData(chunk));
     this.listen(secure);
   }
 
@@ -318,6 +326,7 @@ export class PgSession {
       up.destroy();
       return;
     }
+    up = readChunks(up, (chunk) => this.upstreamData(chunk));
     this.upstream = up;
     this.toUpstream.socket = up;
     this.phase = Phase.Upstream;
@@ -330,7 +339,6 @@ export class PgSession {
       this.toUpstream,
       this.handshakeHost,
     );
-    up.on('data', (chunk: Buffer) => this.upstreamData(chunk));
     up.on('error', (e) => this.upstreamGone(e.message));
     up.on('close', () => this.upstreamGone('connection closed'));
     const params = new Map<string, string>();

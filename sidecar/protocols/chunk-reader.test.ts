@@ -1,0 +1,185 @@
+import { execFileSync } from 'node:child_process';
+import { once } from 'node:events';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { connect, createServer, type Server, Socket } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createServer as createTlsServer, connect as tlsConnect } from 'node:tls';
+import { onreadEnabled, readChunks } from './chunk-reader.js';
+
+/** A loopback server whose accepted sockets go through readChunks; what each reads is kept, chunk by chunk. */
+async function server(): Promise<{
+  srv: Server;
+  port: number;
+  accepted: Promise<{ raw: Socket; sock: Socket; chunks: Buffer[] }>;
+}> {
+  let resolve!: (v: { raw: Socket; sock: Socket; chunks: Buffer[] }) => void;
+  const accepted = new Promise<{ raw: Socket; sock: Socket; chunks: Buffer[] }>((r) => {
+    resolve = r;
+  });
+  const srv = createServer((raw) => {
+    const chunks: Buffer[] = [];
+    const sock = readChunks(raw, (c) => chunks.push(c));
+    resolve({ raw, sock, chunks });
+  });
+  srv.listen(0, '127.0.0.1');
+  await once(srv, 'listening');
+  return { srv, port: (srv.address() as { port: number }).port, accepted };
+}
+
+function pattern(n: number, seed: number): Buffer {
+  const b = Buffer.alloc(n);
+  for (let i = 0; i < n; i++) b[i] = (i * 31 + seed) & 0xff;
+  return b;
+}
+
+async function until(cond: () => boolean): Promise<void> {
+  for (let i = 0; i < 2000 && !cond(); i++) await new Promise((r) => setTimeout(r, 5));
+  if (!cond()) throw new Error('timed out waiting');
+}
+
+describe('readChunks', () => {
+  // AGENTGATE_SOCKET_ONREAD=0 turns the fast path off on purpose.
+  (onreadEnabled() ? it : it.skip)(
+    'takes the onread path for an accepted TCP socket on this Node.js',
+    async () => {
+      const { srv, port, accepted } = await server();
+      const c = connect(port, '127.0.0.1');
+      const { raw, sock } = await accepted;
+      // A new wrapper around the same connection: if Node stops allowing it, this fails and says so.
+      expect(sock).not.toBe(raw);
+      expect(raw.destroyed).toBe(true);
+      expect(sock.remotePort).toBe(c.localPort);
+      c.destroy();
+      sock.destroy();
+      srv.close();
+    },
+  );
+
+  it('delivers every byte in order, and earlier chunks are never overwritten by later reads', async () => {
+    const { srv, port, accepted } = await server();
+    const c = connect(port, '127.0.0.1');
+    const { sock, chunks } = await accepted;
+    // Small writes, then ones larger than a region, so reads land at every offset and across regions.
+    const sent: Buffer[] = [];
+    for (let i = 0; i < 200; i++) sent.push(pattern(1 + ((i * 97) % 3000), i));
+    for (let i = 0; i < 6; i++) sent.push(pattern(70_000 + i * 13_001, 200 + i));
+    const total = sent.reduce((n, b) => n + b.length, 0);
+    const copies: Buffer[] = [];
+    let seen = 0;
+    for (const b of sent) {
+      c.write(b);
+      await until(() => chunks.reduce((n, x) => n + x.length, 0) >= seen + b.length);
+      seen += b.length;
+    }
+    for (const ch of chunks) copies.push(Buffer.from(ch));
+    // Still as read, after every later read.
+    expect(Buffer.concat(chunks).equals(Buffer.concat(copies))).toBe(true);
+    expect(Buffer.concat(chunks).equals(Buffer.concat(sent))).toBe(true);
+    expect(seen).toBe(total);
+    c.destroy();
+    sock.destroy();
+    srv.close();
+  });
+
+  it('reads nothing while paused and everything after resume (backpressure)', async () => {
+    const { srv, port, accepted } = await server();
+    const c = connect(port, '127.0.0.1');
+    const { sock, chunks } = await accepted;
+    c.write('first');
+    await until(() => chunks.length > 0);
+    sock.pause();
+    c.write('second');
+    await new Promise((r) => setTimeout(r, 100));
+    expect(Buffer.concat(chunks).toString()).toBe('first');
+    sock.resume();
+    await until(() => Buffer.concat(chunks).length === 11);
+    expect(Buffer.concat(chunks).toString()).toBe('firstsecond');
+    c.destroy();
+    sock.destroy();
+    srv.close();
+  });
+
+  it('ends and closes when the peer closes, and writes still work before that', async () => {
+    const { srv, port, accepted } = await server();
+    const c = connect(port, '127.0.0.1');
+    const got: Buffer[] = [];
+    c.on('data', (b: Buffer) => got.push(b));
+    const { sock } = await accepted;
+    sock.write('hello');
+    await until(() => Buffer.concat(got).toString() === 'hello');
+    const closed = once(sock, 'close');
+    c.end();
+    await closed;
+    srv.close();
+    await once(srv, 'close'); // the server's connection count settled: close() was not left waiting
+  });
+
+  it('wraps a connected client socket too, and data read before is not lost', async () => {
+    const srv = createServer((s) => {
+      s.write('early');
+      s.on('data', (b: Buffer) => s.write(b));
+    });
+    srv.listen(0, '127.0.0.1');
+    await once(srv, 'listening');
+    const c = connect((srv.address() as { port: number }).port, '127.0.0.1');
+    await once(c, 'connect');
+    await new Promise((r) => setTimeout(r, 50)); // 'early' is waiting in the kernel
+    const chunks: Buffer[] = [];
+    const sock = readChunks(c, (ch) => chunks.push(ch));
+    sock.write('echo');
+    await until(() => Buffer.concat(chunks).toString() === 'earlyecho');
+    sock.destroy();
+    srv.close();
+  });
+
+  it('keeps the data event for a TLS socket', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'agentgate-chunk-reader-'));
+    execFileSync(
+      'openssl',
+      [
+        'req',
+        '-x509',
+        '-newkey',
+        'ec',
+        '-pkeyopt',
+        'ec_paramgen_curve:prime256v1',
+        '-nodes',
+        '-keyout',
+        join(dir, 'k.pem'),
+        '-out',
+        join(dir, 'c.pem'),
+        '-days',
+        '1',
+        '-subj',
+        '/CN=localhost',
+      ],
+      { stdio: 'ignore' },
+    );
+    const key = readFileSync(join(dir, 'k.pem'));
+    const cert = readFileSync(join(dir, 'c.pem'));
+    rmSync(dir, { recursive: true });
+    const srv = createTlsServer({ key, cert }, (s) => s.end('over tls'));
+    srv.listen(0, '127.0.0.1');
+    await once(srv, 'listening');
+    const c = tlsConnect({
+      port: (srv.address() as { port: number }).port,
+      host: '127.0.0.1',
+      rejectUnauthorized: false,
+    });
+    const chunks: Buffer[] = [];
+    const sock = readChunks(c, (ch) => chunks.push(ch));
+    expect(sock).toBe(c);
+    await until(() => Buffer.concat(chunks).toString() === 'over tls');
+    c.destroy();
+    srv.close();
+  });
+
+  it('leaves a socket that already has a data listener on the data path', () => {
+    const s = new Socket();
+    const onData = () => {};
+    s.on('data', onData);
+    expect(readChunks(s, () => {})).toBe(s);
+    s.destroy();
+  });
+});
