@@ -176,16 +176,29 @@ async function startPgBouncer(): Promise<Proxy | null> {
 
 /**
  * The floor for any Node.js proxy: a bare socket pipe, no parsing, no policy,
- * no audit. What the sidecar costs beyond it is agentgate's own; what the pipe
- * costs beyond PgBouncer is Node.js's.
+ * no audit, reading both sockets the way the sidecar does (`onread` buffers,
+ * the accepted socket re-wrapped around its handle: sidecar/protocols/chunk-reader.ts).
+ * What the sidecar costs beyond it is agentgate's own; what the pipe costs
+ * beyond PgBouncer is Node.js's.
  */
-async function startNodePipe(): Promise<Proxy> {
+export async function startNodePipe(): Promise<Proxy> {
   const port = await freePort();
   const script = `const net = require('node:net');
-net.createServer({ noDelay: true }, (a) => {
-  const u = net.connect({ port: 5432, host: '127.0.0.1', noDelay: true });
-  a.pipe(u); u.pipe(a);
+function onread(to) {
+  let region = Buffer.allocUnsafe(65536), used = 0;
+  return {
+    buffer: () => { if (65536 - used < 4096) { region = Buffer.allocUnsafe(65536); used = 0; } return region.subarray(used); },
+    callback: (n, buf) => { used += n; to().write(buf.subarray(0, n)); return true; },
+  };
+}
+net.createServer({ noDelay: true, pauseOnConnect: true }, (raw) => {
+  let a = null;
+  const u = net.connect({ port: 5432, host: '127.0.0.1', noDelay: true, onread: onread(() => a) });
+  const handle = raw._handle; raw._handle = null; raw.destroy();
+  a = new net.Socket({ handle, onread: onread(() => u) });
+  a.resume(); u.resume();
   a.on('error', () => u.destroy()); u.on('error', () => a.destroy());
+  a.on('close', () => u.destroy()); u.on('close', () => a.destroy());
 }).listen(${port}, '127.0.0.1', () => console.error('pipe ready'));`;
   const child = spawn(process.execPath, ['-e', script], { stdio: ['ignore', 'ignore', 'pipe'] });
   await waitFor(child, 'pipe ready');
