@@ -167,7 +167,15 @@ class RingSink implements DurableAuditSink {
       retryMinMs: opts.retryMinMs ?? 200,
       retryMaxMs: opts.retryMaxMs ?? 10_000,
     };
-    this.worker = startWorker(import.meta.url, 'worker', { workerData: cfg, name: 'agentgate-audit' });
+    this.worker = startWorker(import.meta.url, 'worker', {
+      workerData: cfg,
+      name: 'agentgate-audit',
+      // The worker's garbage is short-lived (a batch of spans at a time): a 2 MB
+      // young generation instead of the process-wide 4 MB semi-spaces keeps
+      // about 5 MB less resident under pgbench, at no CPU cost measured
+      // (docs/sidecar.md, "Memory").
+      resourceLimits: { maxYoungGenerationSizeMb: 2 },
+    });
     this.worker.on('message', (m: FromWorker) => this.onMessage(m));
     this.worker.on('error', (err) => this.fail(err.message));
     this.worker.on('exit', (code) => {
