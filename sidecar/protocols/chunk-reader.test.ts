@@ -7,20 +7,33 @@ import { join } from 'node:path';
 import { createServer as createTlsServer, connect as tlsConnect } from 'node:tls';
 import { onreadEnabled, readChunks } from './chunk-reader.js';
 
+interface Accepted {
+  raw: Socket;
+  sock: Socket;
+  /** The chunks as delivered (views into the reader's memory). */
+  chunks: Buffer[];
+  /** A copy of each, taken when it arrived. */
+  onArrival: Buffer[];
+}
+
 /** A loopback server whose accepted sockets go through readChunks; what each reads is kept, chunk by chunk. */
 async function server(): Promise<{
   srv: Server;
   port: number;
-  accepted: Promise<{ raw: Socket; sock: Socket; chunks: Buffer[] }>;
+  accepted: Promise<Accepted>;
 }> {
-  let resolve!: (v: { raw: Socket; sock: Socket; chunks: Buffer[] }) => void;
-  const accepted = new Promise<{ raw: Socket; sock: Socket; chunks: Buffer[] }>((r) => {
+  let resolve!: (v: Accepted) => void;
+  const accepted = new Promise<Accepted>((r) => {
     resolve = r;
   });
   const srv = createServer((raw) => {
     const chunks: Buffer[] = [];
-    const sock = readChunks(raw, (c) => chunks.push(c));
-    resolve({ raw, sock, chunks });
+    const onArrival: Buffer[] = [];
+    const sock = readChunks(raw, (c) => {
+      chunks.push(c);
+      onArrival.push(Buffer.from(c));
+    });
+    resolve({ raw, sock, chunks, onArrival });
   });
   srv.listen(0, '127.0.0.1');
   await once(srv, 'listening');
@@ -59,24 +72,22 @@ describe('readChunks', () => {
   it('delivers every byte in order, and earlier chunks are never overwritten by later reads', async () => {
     const { srv, port, accepted } = await server();
     const c = connect(port, '127.0.0.1');
-    const { sock, chunks } = await accepted;
+    const { sock, chunks, onArrival } = await accepted;
     // Small writes, then ones larger than a region, so reads land at every offset and across regions.
     const sent: Buffer[] = [];
     for (let i = 0; i < 200; i++) sent.push(pattern(1 + ((i * 97) % 3000), i));
     for (let i = 0; i < 6; i++) sent.push(pattern(70_000 + i * 13_001, 200 + i));
-    const total = sent.reduce((n, b) => n + b.length, 0);
-    const copies: Buffer[] = [];
     let seen = 0;
     for (const b of sent) {
       c.write(b);
       await until(() => chunks.reduce((n, x) => n + x.length, 0) >= seen + b.length);
       seen += b.length;
     }
-    for (const ch of chunks) copies.push(Buffer.from(ch));
-    // Still as read, after every later read.
-    expect(Buffer.concat(chunks).equals(Buffer.concat(copies))).toBe(true);
+    expect(chunks.length).toBeGreaterThan(sent.length / 2);
+    // Every chunk still holds what it held when it arrived, after every later read.
+    const changed = chunks.findIndex((ch, i) => !ch.equals(onArrival[i]!));
+    expect(changed).toBe(-1);
     expect(Buffer.concat(chunks).equals(Buffer.concat(sent))).toBe(true);
-    expect(seen).toBe(total);
     c.destroy();
     sock.destroy();
     srv.close();
