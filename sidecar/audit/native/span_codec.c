@@ -199,6 +199,14 @@ static inline double js_floor(double x) {
 
 static inline int is_count(double v) { return v >= 0 && v <= MAX_SAFE && js_floor(v) == v; }
 
+// An f64 count at *at (rows, bytes): 0 when it would pass `end` or is not a safe count.
+static inline int rd_count(const uint8_t *b, size_t *at, size_t end, double *v) {
+  if (end - *at < 8) return 0;
+  *v = rd_f64(b + *at);
+  *at += 8;
+  return is_count(*v);
+}
+
 // Math.round: the nearest integer, halves up.
 static inline double js_round(double x) {
   double r = js_floor(x);
@@ -530,18 +538,8 @@ static napi_value encode(napi_env env, napi_callback_info info) {
     return undefined(env);
   if ((mask & P_APPROVAL) && !rd_str(b, &at, end, &approval_s, &approval_e)) return undefined(env);
   if ((mask & P_APPROVER) && !rd_str(b, &at, end, &approver_s, &approver_e)) return undefined(env);
-  if (mask & P_ROWS) {
-    if (end - at < 8) return undefined(env);
-    rows = rd_f64(b + at);
-    at += 8;
-    if (!is_count(rows)) return undefined(env);
-  }
-  if (mask & P_BYTES) {
-    if (end - at < 8) return undefined(env);
-    bytes = rd_f64(b + at);
-    at += 8;
-    if (!is_count(bytes)) return undefined(env);
-  }
+  if ((mask & P_ROWS) && !rd_count(b, &at, end, &rows)) return undefined(env);
+  if ((mask & P_BYTES) && !rd_count(b, &at, end, &bytes)) return undefined(env);
   size_t masked_at = 0;
   uint32_t n_masked = 0;
   if (mask & P_MASKED) {
