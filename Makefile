@@ -36,15 +36,18 @@ build: deps native $(POLICY_VALIDATOR)
 ADDON := sidecar/intercept/native/build/Release/original_dst.node
 NODE_GYP = $(firstword $(wildcard node_modules/node-gyp/bin/node-gyp.js) \
   $(wildcard $(dir $(shell command -v npm))../lib/node_modules/npm/node_modules/node-gyp/bin/node-gyp.js))
+# One recipe for both addons: node-gyp in the folder of the rule's first prerequisite.
+define build-addon
+@test -n "$(NODE_GYP)" || { echo "node-gyp not found (npm's bundled copy or node_modules/node-gyp)" >&2; exit 1; }
+cd $(<D) && $(NODE) $(abspath $(NODE_GYP)) rebuild --nodedir=$(ROOT)/.tools --loglevel=warn
+endef
 $(ADDON): sidecar/intercept/native/original_dst.c sidecar/intercept/native/binding.gyp | $(NODE)
-	@test -n "$(NODE_GYP)" || { echo "node-gyp not found (npm's bundled copy or node_modules/node-gyp)" >&2; exit 1; }
-	cd sidecar/intercept/native && $(NODE) $(abspath $(NODE_GYP)) rebuild --nodedir=$(ROOT)/.tools --loglevel=warn
+	$(build-addon)
 
 # The audit worker's command span encoder (sidecar/audit/native), same way.
 SPAN_CODEC := sidecar/audit/native/build/Release/span_codec.node
 $(SPAN_CODEC): sidecar/audit/native/span_codec.c sidecar/audit/native/binding.gyp | $(NODE)
-	@test -n "$(NODE_GYP)" || { echo "node-gyp not found (npm's bundled copy or node_modules/node-gyp)" >&2; exit 1; }
-	cd sidecar/audit/native && $(NODE) $(abspath $(NODE_GYP)) rebuild --nodedir=$(ROOT)/.tools --loglevel=warn
+	$(build-addon)
 
 native: $(ADDON) $(SPAN_CODEC)
 
