@@ -16,12 +16,16 @@ interface Accepted {
   onArrival: Buffer[];
 }
 
-/** A loopback server whose accepted sockets go through readChunks; what each reads is kept, chunk by chunk. */
-async function server(): Promise<{
-  srv: Server;
-  port: number;
-  accepted: Promise<Accepted>;
-}> {
+const cleanup: (() => void)[] = [];
+afterEach(() => {
+  for (const f of cleanup.splice(0)) f();
+});
+
+/**
+ * A loopback connection: `c` the client, its accepted end read through
+ * readChunks (what each read delivers kept, chunk by chunk); closed after the test.
+ */
+async function connected(): Promise<Accepted & { srv: Server; c: Socket }> {
   let resolve!: (v: Accepted) => void;
   const accepted = new Promise<Accepted>((r) => {
     resolve = r;
@@ -29,15 +33,22 @@ async function server(): Promise<{
   const srv = createServer((raw) => {
     const chunks: Buffer[] = [];
     const onArrival: Buffer[] = [];
-    const sock = readChunks(raw, (c) => {
-      chunks.push(c);
-      onArrival.push(Buffer.from(c));
+    const sock = readChunks(raw, (ch) => {
+      chunks.push(ch);
+      onArrival.push(Buffer.from(ch));
     });
     resolve({ raw, sock, chunks, onArrival });
   });
   srv.listen(0, '127.0.0.1');
   await once(srv, 'listening');
-  return { srv, port: (srv.address() as { port: number }).port, accepted };
+  const c = connect((srv.address() as { port: number }).port, '127.0.0.1');
+  const a = await accepted;
+  cleanup.push(() => {
+    c.destroy();
+    a.sock.destroy();
+    if (srv.listening) srv.close();
+  });
+  return { ...a, srv, c };
 }
 
 function pattern(n: number, seed: number): Buffer {
@@ -56,23 +67,16 @@ describe('readChunks', () => {
   (onreadEnabled() ? it : it.skip)(
     'takes the onread path for an accepted TCP socket on this Node.js',
     async () => {
-      const { srv, port, accepted } = await server();
-      const c = connect(port, '127.0.0.1');
-      const { raw, sock } = await accepted;
+      const { raw, sock, c } = await connected();
       // A new wrapper around the same connection: if Node stops allowing it, this fails and says so.
       expect(sock).not.toBe(raw);
       expect(raw.destroyed).toBe(true);
       expect(sock.remotePort).toBe(c.localPort);
-      c.destroy();
-      sock.destroy();
-      srv.close();
     },
   );
 
   it('delivers every byte in order, and earlier chunks are never overwritten by later reads', async () => {
-    const { srv, port, accepted } = await server();
-    const c = connect(port, '127.0.0.1');
-    const { sock, chunks, onArrival } = await accepted;
+    const { c, chunks, onArrival } = await connected();
     // Small writes, then ones larger than a region, so reads land at every offset and across regions.
     const sent: Buffer[] = [];
     for (let i = 0; i < 200; i++) sent.push(pattern(1 + ((i * 97) % 3000), i));
@@ -88,15 +92,10 @@ describe('readChunks', () => {
     const changed = chunks.findIndex((ch, i) => !ch.equals(onArrival[i]!));
     expect(changed).toBe(-1);
     expect(Buffer.concat(chunks).equals(Buffer.concat(sent))).toBe(true);
-    c.destroy();
-    sock.destroy();
-    srv.close();
   });
 
   it('reads nothing while paused and everything after resume (backpressure)', async () => {
-    const { srv, port, accepted } = await server();
-    const c = connect(port, '127.0.0.1');
-    const { sock, chunks } = await accepted;
+    const { c, sock, chunks } = await connected();
     c.write('first');
     await until(() => chunks.length > 0);
     sock.pause();
@@ -106,17 +105,12 @@ describe('readChunks', () => {
     sock.resume();
     await until(() => Buffer.concat(chunks).length === 11);
     expect(Buffer.concat(chunks).toString()).toBe('firstsecond');
-    c.destroy();
-    sock.destroy();
-    srv.close();
   });
 
   it('ends and closes when the peer closes, and writes still work before that', async () => {
-    const { srv, port, accepted } = await server();
-    const c = connect(port, '127.0.0.1');
+    const { srv, c, sock } = await connected();
     const got: Buffer[] = [];
     c.on('data', (b: Buffer) => got.push(b));
-    const { sock } = await accepted;
     sock.write('hello');
     await until(() => Buffer.concat(got).toString() === 'hello');
     const closed = once(sock, 'close');
