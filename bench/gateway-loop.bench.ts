@@ -152,6 +152,7 @@ export async function gateway(audit: AuditSink, mode: 'prepared' | 'simple' = 'p
         toUpstream.flush();
         be.parse(Buffer.from(simpleResponse), onBe);
         toAgent.flush();
+        proxy.settle();
       },
     };
   }
@@ -162,6 +163,7 @@ export async function gateway(audit: AuditSink, mode: 'prepared' | 'simple' = 'p
       toUpstream.flush();
       be.parse(Buffer.from(response), onBe);
       toAgent.flush();
+      proxy.settle();
     },
   };
 }

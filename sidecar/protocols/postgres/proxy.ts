@@ -91,6 +91,8 @@ export class CommandProxy {
   private catalog: PgCatalog | null;
   /** The latest command's masker: what masks server messages that answer no command (notices, notifications). */
   private lastMasker: ResultMasker | null = null;
+  /** Finished commands not yet counted and recorded (settle()). */
+  private readonly finished: Run[] = [];
 
   constructor(d: ProxyDeps) {
     this.ctx = d.ctx;
@@ -121,6 +123,7 @@ export class CommandProxy {
         this.finish(p);
       }
     }
+    this.settle();
   }
 
   /** One message from the agent, after startup. */
@@ -514,13 +517,29 @@ export class CommandProxy {
     if (n > 0) this.ctx.metrics.masked(n);
   }
 
+  /** The command's result is complete: its duration ends here; metrics and audit wait for settle(). */
   private finish(p: Pending): void {
     const run = p.run!;
-    const ms = performance.now() - run.t0;
     this.collectMasked(run);
-    run.durationUs = Math.round(ms * 1000);
-    this.ctx.metrics.command('postgres', run.decision, ms / 1000);
-    this.ctx.audit.command(run);
+    run.durationUs = Math.round((performance.now() - run.t0) * 1000);
+    this.finished.push(run);
+  }
+
+  /**
+   * Counts and records the commands finished since the last call. The session
+   * calls it once the bytes that finished them are on their way to the agent:
+   * the agent waits for the answer, not for our bookkeeping (at 1 client that
+   * bookkeeping was on every transaction's critical path).
+   */
+  settle(): void {
+    const done = this.finished;
+    if (done.length === 0) return;
+    for (let i = 0; i < done.length; i++) {
+      const run = done[i]!;
+      this.ctx.metrics.command('postgres', run.decision, run.durationUs / 1e6);
+      this.ctx.audit.command(run);
+    }
+    done.length = 0;
   }
 
   // ------------------------------------------------------------------ endings

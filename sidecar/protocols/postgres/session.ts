@@ -356,6 +356,8 @@ export class PgSession {
     try {
       this.be.parse(chunk, this.onBackend);
       this.toAgent.flushAndThrottle(this.upstream);
+      // Answer first, account after: what finished in this chunk is recorded once it is sent.
+      this.proxy?.settle();
     } catch (e) {
       this.fail(e);
     }
