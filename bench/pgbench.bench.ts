@@ -105,7 +105,11 @@ s.listen(0, '127.0.0.1', () => console.error('collector ' + s.address().port));`
 }
 
 /** The sidecar as a pod runs it; `otlpEndpoint` null: audit off (no spool, no export), to show what audit costs. */
-export async function startSidecar(masking: boolean, otlpEndpoint: string | null): Promise<Proxy> {
+export async function startSidecar(
+  masking: boolean,
+  otlpEndpoint: string | null,
+  extraArgs: readonly string[] = [],
+): Promise<Proxy> {
   const dir = mkdtempSync(join(tmpdir(), 'agentgate-bench-'));
   const port = await freePort();
   writeFileSync(join(dir, 'policy.yaml'), policyYaml(port, masking));
@@ -127,6 +131,7 @@ export async function startSidecar(masking: boolean, otlpEndpoint: string | null
       '--admin',
       `127.0.0.1:${await freePort()}`,
       ...(otlpEndpoint === null ? [] : ['--spool-dir', join(dir, 'spool'), '--otlp-endpoint', otlpEndpoint]),
+      ...extraArgs,
     ],
     { stdio: ['ignore', 'ignore', 'pipe'] },
   );
