@@ -22,7 +22,7 @@ import { classifyPostgres, initClassifiers } from '../sidecar/policy/classify/po
 import { type GatewayContext, NOOP_METRICS } from '../sidecar/protocols/gateway-context.js';
 import { CancelRegistry } from '../sidecar/protocols/postgres/cancel.js';
 import { PgSession } from '../sidecar/protocols/postgres/session.js';
-import { round } from './stats.js';
+import { median, round } from './stats.js';
 import type { BenchResult } from './types.js';
 
 export const title = 'Audit: pgbench select-only through the gateway, audit off vs on';
@@ -139,12 +139,6 @@ async function pgbench(port: number): Promise<number> {
   const m = /tps = ([\d.]+)/.exec(stdout);
   if (m === null) throw new Error(`pgbench printed no tps: ${stdout}`);
   return Number(m[1]);
-}
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 === 1 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
 }
 
 export async function run(): Promise<BenchResult[]> {

@@ -27,6 +27,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
+import { median, round } from './stats.js';
 import type { BenchResult } from './types.js';
 
 export const title = 'PostgreSQL gateway: pgbench direct, through PgBouncer and through the sidecar';
@@ -107,11 +108,7 @@ s.listen(0, '127.0.0.1', () => console.error('collector ' + s.address().port));`
 }
 
 /** The sidecar as a pod runs it; `otlpEndpoint` null: audit off (no spool, no export), to show what audit costs. */
-export async function startSidecar(
-  masking: boolean,
-  otlpEndpoint: string | null,
-  extraArgs: readonly string[] = [],
-): Promise<Proxy> {
+export async function startSidecar(masking: boolean, otlpEndpoint: string | null): Promise<Proxy> {
   const dir = mkdtempSync(join(tmpdir(), 'agentgate-bench-'));
   const port = await freePort();
   writeFileSync(join(dir, 'policy.yaml'), policyYaml(port, masking));
@@ -133,7 +130,6 @@ export async function startSidecar(
       '--admin',
       `127.0.0.1:${await freePort()}`,
       ...(otlpEndpoint === null ? [] : ['--spool-dir', join(dir, 'spool'), '--otlp-endpoint', otlpEndpoint]),
-      ...extraArgs,
     ],
     { stdio: ['ignore', 'ignore', 'pipe'] },
   );
@@ -141,7 +137,7 @@ export async function startSidecar(
   return { port, pid: child.pid!, stop: () => stopChild(child) };
 }
 
-export async function startPgBouncer(): Promise<Proxy | null> {
+async function startPgBouncer(): Promise<Proxy | null> {
   if (!existsSync(PGBOUNCER)) return null;
   const dir = mkdtempSync(join(tmpdir(), 'agentgate-pgbouncer-'));
   chmodSync(dir, 0o755);
@@ -197,7 +193,7 @@ export async function startPgBouncer(): Promise<Proxy | null> {
  * What the sidecar costs beyond it is agentgate's own; what the pipe costs
  * beyond PgBouncer is Node.js's.
  */
-export async function startNodePipe(): Promise<Proxy> {
+async function startNodePipe(): Promise<Proxy> {
   const port = await freePort();
   const script = `const net = require('node:net');
 function onread(to) {
@@ -304,6 +300,32 @@ async function pgbenchOnce(port: number, mode: string, clients: number, selectOn
   }
 }
 
+/**
+ * Per peer, its median per-transaction latency minus direct's, one entry per
+ * round; the first round is the one already run. One round moves by ±10 µs
+ * on this host, so a goal figure takes more rounds: those run the peers in
+ * reverse order, with direct before and after them (the host drifts within a
+ * round too).
+ */
+async function addedLatencies(
+  direct: Run,
+  peers: readonly { name: string; port: number; first: Run }[],
+  mode: string,
+  selectOnly: boolean,
+  rounds: number,
+): Promise<Map<string, number[]>> {
+  const diffs = new Map(peers.map((p) => [p.name, [(p.first.medianUs ?? 0) - (direct.medianUs ?? 0)]]));
+  for (let r = 1; r < rounds; r++) {
+    const before = (await pgbench(5432, mode, 1, selectOnly)).medianUs ?? 0;
+    const via = new Map<string, number>();
+    for (const p of [...peers].reverse())
+      via.set(p.name, (await pgbench(p.port, mode, 1, selectOnly)).medianUs ?? 0);
+    const base = (before + ((await pgbench(5432, mode, 1, selectOnly)).medianUs ?? 0)) / 2;
+    for (const [name, us] of via) diffs.get(name)!.push(us - base);
+  }
+  return diffs;
+}
+
 /** The median of the third field ("time", µs) of every line pgbench -l wrote into `dir`. */
 function medianLoggedLatency(dir: string): number {
   const us: number[] = [];
@@ -314,8 +336,7 @@ function medianLoggedLatency(dir: string): number {
     }
   }
   if (us.length === 0) throw new Error('pgbench -l logged no transactions');
-  us.sort((a, b) => a - b);
-  return us[us.length >> 1]!;
+  return median(us);
 }
 
 /** CPU seconds (user + system, all threads) a process has used so far. */
@@ -418,29 +439,19 @@ export async function run(): Promise<BenchResult[]> {
             note: `sidecar (all threads, audit worker included)${viaBouncer ? `; PgBouncer ${Math.round(viaBouncer.proxyCpuUs ?? 0)} µs` : ''}; steadier than tps under machine load`,
           });
           if (clients === 1) {
-            // Median per-transaction latency through each proxy minus direct's in the
-            // same round (pgbench -l). One round moves by ±10 µs on this host, and the
-            // select-only figure is a goal: two more rounds there, in reverse order,
-            // and the median of the three differences.
             const peers = [
               { name: 'sidecar', port: sidecar.port, first: viaSidecar },
               { name: 'pipe', port: pipe.port, first: viaPipe },
               ...(bouncer && viaBouncer ? [{ name: 'bouncer', port: bouncer.port, first: viaBouncer }] : []),
               ...(viaUnaudited ? [{ name: 'unaudited', port: unaudited.port, first: viaUnaudited }] : []),
             ];
-            const diffs = new Map(
-              peers.map((p) => [p.name, [(p.first.medianUs ?? 0) - (direct.medianUs ?? 0)]]),
+            const diffs = await addedLatencies(
+              direct,
+              peers,
+              mode,
+              selectOnly,
+              selectOnly ? LATENCY_ROUNDS : 1,
             );
-            for (let r = 1; r < (selectOnly ? LATENCY_ROUNDS : 1); r++) {
-              // Direct before and after the peers: the host drifts within a round too.
-              const before = (await pgbench(5432, mode, 1, selectOnly)).medianUs ?? 0;
-              const via = new Map<string, number>();
-              for (const p of [...peers].reverse()) {
-                via.set(p.name, (await pgbench(p.port, mode, 1, selectOnly)).medianUs ?? 0);
-              }
-              const base = (before + ((await pgbench(5432, mode, 1, selectOnly)).medianUs ?? 0)) / 2;
-              for (const [name, us] of via) diffs.get(name)!.push(us - base);
-            }
             const added = (name: string): number => Math.round(median(diffs.get(name)!));
             const rounds = diffs.get('sidecar')!.length;
             results.push({
@@ -485,13 +496,4 @@ export async function run(): Promise<BenchResult[]> {
     await collector.stop();
   }
   return results;
-}
-
-function median(xs: readonly number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 === 1 ? s[s.length >> 1]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
-}
-
-function round(x: number): number {
-  return Math.round(x * 100) / 100;
 }
