@@ -4,6 +4,7 @@
 import type { AuditSession } from '../sidecar/audit/session-store.js';
 import type { AttrValue, SpanRecord } from '../sidecar/audit/span-record.js';
 import { nsToMs } from '../sidecar/audit/span-record.js';
+import { DB_SYSTEM } from '../sidecar/audit/spans.js';
 
 function s(v: AttrValue | undefined): string {
   if (v === undefined) return '';
@@ -25,12 +26,20 @@ function attr(span: SpanRecord | undefined, key: string): string {
   return span === undefined ? '' : s(span.attributes[key]);
 }
 
+/** A command span's protocol: command spans leave `agentgate.protocol` to the session span. */
+function commandProtocol(c: SpanRecord | undefined): string {
+  if (c === undefined) return '';
+  const db = attr(c, 'db.system.name');
+  if (db !== '') return Object.keys(DB_SYSTEM).find((p) => DB_SYSTEM[p] === db) ?? db;
+  return c.attributes['http.request.method'] === undefined ? '' : 'http';
+}
+
 /** Subject, protocol, target: from the session span, else from the first command. */
 function who(sess: AuditSession): { subject: string; protocol: string; target: string } {
   const src = sess.root ?? sess.commands[0];
   return {
     subject: attr(src, 'enduser.id') || '-',
-    protocol: attr(src, 'agentgate.protocol') || '-',
+    protocol: attr(sess.root, 'agentgate.protocol') || commandProtocol(sess.commands[0]) || '-',
     target: attr(src, 'agentgate.target') || '-',
   };
 }

@@ -116,7 +116,15 @@ export function maskedKey(name: string): string {
   return k;
 }
 
-/** The attributes every command span of a session repeats, built once per session (again if auth changes). */
+/**
+ * The attributes every command span of a session repeats, built once per
+ * session (again if auth changes): who ran it and against what, so that a
+ * backend can query commands by subject or target without joining the root
+ * span. What the trace itself says (the session id is the trace id) or what
+ * only describes the connection (protocol, the agent's address and port) stays
+ * on the session span: each byte here is paid on every command, by the spool,
+ * the chain's hash, the export and the collector.
+ */
 const sharedCache = new WeakMap<SessionState, { auth: SessionAuth | undefined; attrs: Attrs }>();
 
 export function sharedAttrs(st: SessionState): Attrs {
@@ -128,11 +136,7 @@ export function sharedAttrs(st: SessionState): Attrs {
   // In key order (see commandSpan).
   const a: Attrs = {};
   if (id !== undefined) a['agentgate.identity.groups'] = id.groups;
-  a['agentgate.protocol'] = s.protocol;
-  a['agentgate.session.id'] = s.sessionId;
   if (s.target !== '') a['agentgate.target'] = s.target;
-  if (s.clientAddress !== '') a['client.address'] = s.clientAddress;
-  if (s.clientPort > 0) a['client.port'] = s.clientPort;
   if (auth?.database !== undefined && auth.database !== '') a['db.namespace'] = auth.database;
   const db = DB_SYSTEM[s.protocol];
   if (db !== undefined) a['db.system.name'] = db;

@@ -111,6 +111,23 @@ describe('agentgate sessions and replay', () => {
     expect(lines[2]!.split('\t')).toEqual(expect.arrayContaining([refusedId, 'refused', '0']));
   });
 
+  test('list shows a session whose root span is missing as open, its protocol read from its commands', async () => {
+    const path = join(dir, 'open.jsonl');
+    writeFileSync(
+      path,
+      `${jsonLine(spans.filter((s) => !(s.traceId === okId && s.name === 'agentgate.session')))}\n`,
+    );
+    const io = capture();
+    expect(await sessions(['list', '--from', path], io)).toBe(0);
+    const line = io
+      .text()
+      .split('\n')
+      .find((l) => l.startsWith(okId));
+    expect(line?.split('\t')).toEqual(
+      expect.arrayContaining([okId, 'open', 'postgres', 'orders-db', 'agent-42', '3']),
+    );
+  });
+
   test('show prints the refused authentication of a session', async () => {
     const io = capture();
     expect(await sessions(['show', refusedId.slice(0, 8), '--from', file], io)).toBe(0);

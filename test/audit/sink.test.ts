@@ -90,6 +90,18 @@ describe('audit sink exporting to an OTLP collector', () => {
       'agentgate.masked.email_address': 3,
       'agentgate.masked.column.ssn': 3,
     });
+    // Who and against what repeat on every command; the connection stays on the session span.
+    expect(Object.keys(cmds[0]!.attributes)).toEqual(
+      expect.arrayContaining([
+        'agentgate.identity.groups',
+        'agentgate.target',
+        'db.namespace',
+        'server.address',
+        'server.port',
+      ]),
+    );
+    for (const k of ['agentgate.session.id', 'agentgate.protocol', 'client.address', 'client.port'])
+      expect(cmds[0]!.attributes[k]).toBeUndefined();
     expect(cmds[0]!.links).toEqual([
       {
         traceId: AGENT_TRACEPARENT.split('-')[1],
