@@ -91,7 +91,12 @@ export class Pipeline {
   private inflight = false;
   private retryAt = 0;
   private backoff: number;
-  private oneAtATime = false;
+  /**
+   * Bytes per request: maxExportBytes until the collector answers 413, then half
+   * the refused request's size each time (0: one spool record), kept from then on:
+   * a collector's limit does not change while it runs, and each 413 costs a round trip.
+   */
+  private exportLimit: number;
   private readonly ids = Buffer.alloc(8 * 512);
   private idPos = this.ids.length;
   /** Resolved whenever an export finishes, for close() to wait on. */
@@ -115,6 +120,7 @@ export class Pipeline {
         ? undefined
         : new OtlpHttpClient(cfg.otlpEndpoint, cfg.exportTimeoutMs, cfg.otlpHeaders);
     this.backoff = cfg.retryMinMs;
+    this.exportLimit = cfg.maxExportBytes;
     this.maxBatchBytes = Math.min(1 << 20, Math.floor(cfg.maxSpoolBytes / 16));
   }
 
@@ -354,10 +360,10 @@ export class Pipeline {
     if (
       !eager &&
       now - this.unsentSince < this.exportDelayMs() &&
-      this.spool.backlogBytes() < this.cfg.maxExportBytes / 2
+      this.spool.backlogBytes() < this.exportLimit / 2
     )
       return;
-    const batch = this.spool.takeBatch(this.oneAtATime ? 0 : this.cfg.maxExportBytes);
+    const batch = this.spool.takeBatch(this.exportLimit);
     if (batch === undefined) {
       this.unsentSince = 0;
       return;
@@ -381,12 +387,14 @@ export class Pipeline {
           `agentgate audit: collector refused ${batch.spans} spans: ${outcome.kind === 'rejected' ? outcome.detail : kind}`,
         );
       }
-      this.oneAtATime = false;
       this.backoff = this.cfg.retryMinMs;
       this.retryAt = 0;
       if (this.waiting !== undefined) this.flush();
     } else if (kind === 'too-large') {
-      this.oneAtATime = true;
+      this.exportLimit = Math.floor(batch.body.length / 2);
+      process.emitWarning(
+        `agentgate audit: collector refused a request of ${batch.body.length} bytes as too large (413); requests are now at most ${this.exportLimit} bytes or one spool record`,
+      );
     } else {
       this.stats[STAT.EXPORT_FAILURES]! += 1;
       this.retryAt =

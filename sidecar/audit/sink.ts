@@ -160,9 +160,13 @@ class RingSink implements DurableAuditSink {
       resource,
       version: opts.serviceVersion ?? '0.1.0',
       flushMs: opts.flushMs ?? 25,
-      exportDelayMs: 200,
+      // Each request costs the worker and the collector a few hundred µs whatever
+      // its size: at pgbench rates, 4 MiB every 500 ms took 15 % off the worker's
+      // CPU per span against 1 MiB every 200 ms. A collector whose limit is
+      // lower answers 413 and the pipeline halves its requests until they fit.
+      exportDelayMs: 500,
       maxBatchSpans: 512,
-      maxExportBytes: 1 << 20,
+      maxExportBytes: 4 << 20,
       exportTimeoutMs: opts.exportTimeoutMs ?? 10_000,
       retryMinMs: opts.retryMinMs ?? 200,
       retryMaxMs: opts.retryMaxMs ?? 10_000,

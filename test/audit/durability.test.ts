@@ -71,6 +71,35 @@ describe('audit spool: nothing lost', () => {
     expect(distinct(receiver)).toBe(4);
   });
 
+  test('a collector with a request size limit (413) gets the backlog in requests that fit, each span once', async () => {
+    await receiver.start(0);
+    receiver.failWith = 503;
+    sink = createAuditSink({
+      otlpEndpoint: receiver.endpoint,
+      spoolDir: dir,
+      retryMinMs: 20,
+      retryMaxMs: 40,
+    });
+    // One spool record per session (a group commit each), about 4 KB apiece.
+    const sessions = 12;
+    for (let i = 0; i < sessions; i++) {
+      feedSession(sink);
+      await sink.flush();
+    }
+    while (sink.stats().exportFailures < 1) await new Promise((r) => setTimeout(r, 10));
+    receiver.maxBodyBytes = 12_000;
+    receiver.failWith = undefined;
+    await receiver.waitForSpans(sessions * 4);
+    expect(distinct(receiver)).toBe(sessions * 4);
+    expect(receiver.spans).toHaveLength(sessions * 4);
+    for (const b of receiver.bodies) expect(b.length).toBeLessThanOrEqual(12_000);
+    // The limit is learnt: a few refusals while halving, not one per request.
+    expect(receiver.tooLarge).toBeGreaterThanOrEqual(1);
+    expect(receiver.tooLarge).toBeLessThanOrEqual(3);
+    expect(receiver.bodies.length).toBeLessThan(sessions);
+    expect(sink.stats().spansRejected).toBe(0);
+  });
+
   test('sidecar killed with SIGKILL mid-session: spans spooled before the kill arrive after restart', async () => {
     const sid = sessionId();
     const downPort = await freePort();

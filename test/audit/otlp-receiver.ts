@@ -140,6 +140,10 @@ export class OtlpReceiver {
   requests = 0;
   /** While set, requests are answered with this status and not kept. */
   failWith: number | undefined = undefined;
+  /** While set, larger bodies are answered 413 and not kept, as a collector's request size limit does. */
+  maxBodyBytes: number | undefined = undefined;
+  /** Requests answered 413. */
+  tooLarge = 0;
   private server: http.Server | undefined;
   private portNumber = 0;
   private waiters: { n: number; resolve: () => void }[] = [];
@@ -168,6 +172,11 @@ export class OtlpReceiver {
           return;
         }
         const body = Buffer.concat(chunks);
+        if (this.maxBodyBytes !== undefined && body.length > this.maxBodyBytes) {
+          this.tooLarge++;
+          res.writeHead(413).end();
+          return;
+        }
         let spans: ReceivedSpan[];
         try {
           spans = decodeOtlp(body);
