@@ -240,8 +240,13 @@ export class Pipeline {
   private recent(src: Buffer, s: number, e: number, at: number): RecentSession {
     const slot = e - s >= 2 ? (src[e - 1]! * 31 + src[e - 2]!) & (RECENT - 1) : 0;
     const c = this.recentCache[slot];
-    if (c !== undefined && c.bytes.length === e - s && src.compare(c.bytes, 0, c.bytes.length, s, e) === 0)
-      return c;
+    // A loop the JIT inlines: Buffer#compare with offsets validates its arguments and crosses into C++ per call.
+    if (c !== undefined && c.bytes.length === e - s) {
+      const b = c.bytes;
+      let i = 0;
+      while (i < b.length && b[i] === src[s + i]) i++;
+      if (i === b.length) return c;
+    }
     const id = src.toString('utf8', s, e);
     const fresh: RecentSession = { id, bytes: Buffer.from(src.subarray(s, e)), st: this.session(id, at) };
     this.recentCache[slot] = fresh;
