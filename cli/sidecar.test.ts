@@ -51,12 +51,12 @@ describe('agentgate sidecar flags', () => {
     expect(() => sidecarConfig(['--spool-max-mb', '0'], {})).toThrow(/at least 1/);
   });
 
-  test('audit group commit interval: 25 ms by default, from the flag or the environment, refused out of range', () => {
+  test('audit group commit interval: 50 ms by default, from the flag or the environment, refused out of range', () => {
     const d = sidecarConfig([], {});
-    const f = sidecarConfig(['--audit-flush-ms', '50'], {});
+    const f = sidecarConfig(['--audit-flush-ms', '25'], {});
     const e = sidecarConfig([], { AGENTGATE_AUDIT_FLUSH_MS: '12' });
     if (d === 'help' || f === 'help' || e === 'help') throw new Error('help');
-    expect([d.auditFlushMs, f.auditFlushMs, e.auditFlushMs]).toEqual([25, 50, 12]);
+    expect([d.auditFlushMs, f.auditFlushMs, e.auditFlushMs]).toEqual([50, 25, 12]);
     for (const bad of ['0', '1001', '2.5', 'soon']) {
       expect(() => sidecarConfig(['--audit-flush-ms', bad], {})).toThrow(/from 1 to 1000/);
     }

@@ -166,7 +166,7 @@ export const SIDECAR_FLAGS: readonly FlagSpec[] = [
   {
     name: 'audit-flush-ms',
     type: 'string',
-    default: '25',
+    default: '50',
     placeholder: 'MS',
     description:
       'group commit interval: spans are written to the spool within this many ms (a killed sidecar loses none written); longer costs less CPU per command (1-1000)',
