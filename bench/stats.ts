@@ -21,6 +21,40 @@ export function median(xs: readonly number[]): number {
   return s.length % 2 === 1 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
 }
 
+/**
+ * A distribution-free interval for the median of the population the sample
+ * came from: the order statistics k and n + 1 - k, with k the largest for which
+ * the binomial tail P(X < k), X ~ B(n, 1/2), stays within (1 - confidence) / 2.
+ * Its coverage is at least `confidence`; undefined when the sample is too small
+ * for any such k (fewer than six values at 95 %).
+ */
+export function medianInterval(
+  xs: readonly number[],
+  confidence = 0.95,
+): { lo: number; hi: number; coverage: number } | undefined {
+  const s = [...xs].sort((a, b) => a - b);
+  const n = s.length;
+  const alpha = (1 - confidence) / 2;
+  // tail[j] = P(X <= j)
+  let p = 0.5 ** n;
+  let tail = 0;
+  let k = 0;
+  for (let j = 0; j < n; j++) {
+    tail += p;
+    if (tail > alpha) break;
+    k = j + 1;
+    p = (p * (n - j)) / (j + 1);
+  }
+  if (k === 0) return undefined;
+  let below = 0;
+  let q = 0.5 ** n;
+  for (let j = 0; j < k; j++) {
+    below += q;
+    q = (q * (n - j)) / (j + 1);
+  }
+  return { lo: s[k - 1]!, hi: s[n - k]!, coverage: 1 - 2 * below };
+}
+
 export function round(value: number, digits = 2): number {
   const f = 10 ** digits;
   return Math.round(value * f) / f;
