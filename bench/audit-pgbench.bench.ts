@@ -1,4 +1,5 @@
-// pgbench select-only through the PostgreSQL gateway with audit off (NOOP_AUDIT)
+// pgbench select-only (prepared statements, then the simple protocol) through
+// the PostgreSQL gateway with audit off (NOOP_AUDIT)
 // and on (the durable sink as the sidecar runs it: ring, worker, native span
 // encoder, spool written per group commit and fsynced every 100 ms, export to a
 // loopback OTLP/HTTP collector). Goal: at most 5% throughput lost to audit.
@@ -16,7 +17,7 @@ import { promisify } from 'node:util';
 import pg from 'pg';
 import type { Target } from '../api/types.js';
 import { type AuditSink, NOOP_AUDIT } from '../sidecar/audit/events.js';
-import { createAuditSink } from '../sidecar/audit/sink.js';
+import { createAuditSink, type DurableAuditSink } from '../sidecar/audit/sink.js';
 import { loadSqlScanner, maskSqlLiterals } from '../sidecar/masking/index.js';
 import { classifyPostgres, initClassifiers } from '../sidecar/policy/classify/postgres.js';
 import { type GatewayContext, NOOP_METRICS } from '../sidecar/protocols/gateway-context.js';
@@ -32,6 +33,12 @@ const COLLECTOR = `
 const s = require('node:http').createServer((q, r) => { q.resume(); q.on('end', () => r.writeHead(200).end()); });
 s.listen(0, '127.0.0.1', () => console.log(s.address().port));`;
 const DB = 'agentgate_audit_bench';
+/**
+ * Both protocols: with prepared statements a transaction costs the gateway
+ * least (the audit text is masked once, at Parse), so audit's share is largest.
+ */
+const MODES = ['prepared', 'simple'] as const;
+type Mode = (typeof MODES)[number];
 const CLIENTS = 8;
 // Twelve short pairs rather than six long ones: the host's load drifts within
 // seconds, and a pair's two halves should see the same machine. With twelve the
@@ -107,22 +114,27 @@ async function startGateway(): Promise<Gateway> {
  * worker) spent, and of that the threads other than the event loop (the audit
  * worker, the garbage collector's and libuv's helpers).
  */
-async function measured(port: number): Promise<{ tps: number; cpuUs: number; offLoopUs: number }> {
+async function measured(
+  port: number,
+  mode: Mode,
+): Promise<{ tps: number; cpuUs: number; offLoopUs: number }> {
   const c0 = process.cpuUsage();
   const m0 = process.threadCpuUsage();
-  const tps = await pgbench(port);
+  const tps = await pgbench(port, mode);
   const c = process.cpuUsage(c0);
   const m = process.threadCpuUsage(m0);
   const tx = tps * SECONDS;
   return { tps, cpuUs: (c.user + c.system) / tx, offLoopUs: (c.user + c.system - m.user - m.system) / tx };
 }
 
-async function pgbench(port: number): Promise<number> {
+async function pgbench(port: number, mode: Mode): Promise<number> {
   const { stdout } = await exec(
     'pgbench',
     [
       '-S',
       '-n',
+      '-M',
+      mode,
       '-c',
       String(CLIENTS),
       '-j',
@@ -144,6 +156,103 @@ async function pgbench(port: number): Promise<number> {
   return Number(m[1]);
 }
 
+/** Off/on pairs through one gateway for one pgbench protocol; the rows name the protocol. */
+async function pairs(gw: Gateway, sink: DurableAuditSink, mode: Mode): Promise<BenchResult[]> {
+  const off: number[] = [];
+  const on: number[] = [];
+  const cpuOff: number[] = [];
+  const cpuOn: number[] = [];
+  const offOff: number[] = [];
+  const offOn: number[] = [];
+  const workerUs: number[] = [];
+  const ratios: number[] = [];
+  const exported0 = sink.stats();
+  const audited = async (): Promise<void> => {
+    gw.audit = sink;
+    await sink.flush();
+    const w0 = sink.stats();
+    const b = await measured(gw.port, mode);
+    await sink.flush();
+    const w1 = sink.stats();
+    workerUs.push((w1.workerCpuUs - w0.workerCpuUs) / Math.max(1, w1.spansSpooled - w0.spansSpooled));
+    on.push(b.tps);
+    cpuOn.push(b.cpuUs);
+    offOn.push(b.offLoopUs);
+  };
+  const unaudited = async (): Promise<void> => {
+    gw.audit = NOOP_AUDIT;
+    const a = await measured(gw.port, mode);
+    off.push(a.tps);
+    cpuOff.push(a.cpuUs);
+    offOff.push(a.offLoopUs);
+  };
+  // Pairs in alternating order (off-on, on-off, ...), each pair's ratio taken
+  // on its own: a machine whose load drifts over the minute moves both halves
+  // of a pair alike.
+  for (let i = 0; i < ROUNDS; i++) {
+    if (i % 2 === 0) {
+      await unaudited();
+      await audited();
+    } else {
+      await audited();
+      await unaudited();
+    }
+    ratios.push(on[i]! / off[i]!);
+  }
+  const exported = sink.stats();
+  const tpsOff = median(off);
+  const tpsOn = median(on);
+  const ci = medianInterval(ratios);
+  const interval =
+    ci === undefined
+      ? ''
+      : ` (${round(100 * ci.coverage, 0)} % interval for the median ${round(100 * ci.lo, 1)}-${round(100 * ci.hi, 1)})`;
+  const label = `pgbench -S -M ${mode} -c ${CLIENTS}`;
+  return [
+    {
+      name: `${label}: audit off (median of ${ROUNDS})`,
+      unit: 'tps',
+      value: round(tpsOff, 0),
+    },
+    {
+      name: `${label}: audit on (median of ${ROUNDS})`,
+      unit: 'tps',
+      value: round(tpsOn, 0),
+      note: `${exported.spansExported - exported0.spansExported} spans exported, ${exported.spansDropped - exported0.spansDropped} dropped`,
+    },
+    {
+      name: `${label}: throughput with audit on / off`,
+      unit: '%',
+      value: round(100 * median(ratios), 1),
+      note: `goal >= 95%; median of ${ROUNDS} pairs run back to back, in alternating order${interval}: ${ratios.map((r) => round(100 * r, 1)).join(', ')}`,
+    },
+    {
+      name: `${label}: gateway process CPU per transaction, audit off`,
+      unit: 'µs',
+      value: round(median(cpuOff), 1),
+      note: `${round(median(offOff), 1)} µs of it off the event loop (GC helpers)`,
+    },
+    {
+      name: `${label}: gateway process CPU per transaction, audit on (event loop + audit worker)`,
+      unit: 'µs',
+      value: round(median(cpuOn), 1),
+      note: `the difference is what audit costs a command in CPU, whatever the load; ${round(median(offOn), 1)} µs of it off the event loop (audit worker, GC helpers)`,
+    },
+    {
+      name: `${label}: audit's CPU per transaction as a share of the whole machine's`,
+      unit: '%',
+      value: round((100 * (median(cpuOn) - median(cpuOff)) * tpsOff) / (availableParallelism() * 1e6), 1),
+      note: `(gateway CPU on - off) / (${availableParallelism()} cores / audit-off tps): the throughput pgbench, PostgreSQL and the gateway lose to audit on a saturated machine, steadier than the ratio above`,
+    },
+    {
+      name: `${label}: audit worker thread CPU per command span, audit on`,
+      unit: 'µs',
+      value: round(median(workerUs), 1),
+      note: `the worker's own clock (built, chained, spooled, exported); runs ${workerUs.map((x) => round(x, 1)).join(', ')}`,
+    },
+  ];
+}
+
 export async function run(): Promise<BenchResult[]> {
   await initClassifiers();
   await loadSqlScanner();
@@ -159,103 +268,15 @@ export async function run(): Promise<BenchResult[]> {
   });
   await sink.ready();
   const gw = await startGateway();
-  const off: number[] = [];
-  const on: number[] = [];
-  const cpuOff: number[] = [];
-  const cpuOn: number[] = [];
-  const offOff: number[] = [];
-  const offOn: number[] = [];
-  const workerUs: number[] = [];
-  const ratios: number[] = [];
   try {
     // Warm-up with audit on: JIT, classifier cache, upstream connections, and the
     // audit worker's own first-use costs (module loading, crypto set-up), which
     // would otherwise land in the first measured round.
     gw.audit = sink;
-    await pgbench(gw.port);
-    const audited = async (): Promise<void> => {
-      gw.audit = sink;
-      await sink.flush();
-      const w0 = sink.stats();
-      const b = await measured(gw.port);
-      await sink.flush();
-      const w1 = sink.stats();
-      workerUs.push((w1.workerCpuUs - w0.workerCpuUs) / Math.max(1, w1.spansSpooled - w0.spansSpooled));
-      on.push(b.tps);
-      cpuOn.push(b.cpuUs);
-      offOn.push(b.offLoopUs);
-    };
-    const unaudited = async (): Promise<void> => {
-      gw.audit = NOOP_AUDIT;
-      const a = await measured(gw.port);
-      off.push(a.tps);
-      cpuOff.push(a.cpuUs);
-      offOff.push(a.offLoopUs);
-    };
-    // Pairs in alternating order (off-on, on-off, ...), each pair's ratio taken
-    // on its own: a machine whose load drifts over the minute moves both halves
-    // of a pair alike.
-    for (let i = 0; i < ROUNDS; i++) {
-      if (i % 2 === 0) {
-        await unaudited();
-        await audited();
-      } else {
-        await audited();
-        await unaudited();
-      }
-      ratios.push(on[i]! / off[i]!);
-    }
-    const exported = sink.stats();
-    const tpsOff = median(off);
-    const tpsOn = median(on);
-    const ci = medianInterval(ratios);
-    const interval =
-      ci === undefined
-        ? ''
-        : ` (${round(100 * ci.coverage, 0)} % interval for the median ${round(100 * ci.lo, 1)}-${round(100 * ci.hi, 1)})`;
-    return [
-      {
-        name: `pgbench -S, ${CLIENTS} clients, audit off (median of ${ROUNDS})`,
-        unit: 'tps',
-        value: round(tpsOff, 0),
-      },
-      {
-        name: `pgbench -S, ${CLIENTS} clients, audit on (median of ${ROUNDS})`,
-        unit: 'tps',
-        value: round(tpsOn, 0),
-        note: `${exported.spansExported} spans exported, ${exported.spansDropped} dropped`,
-      },
-      {
-        name: 'throughput with audit on / off',
-        unit: '%',
-        value: round(100 * median(ratios), 1),
-        note: `goal >= 95%; median of ${ROUNDS} pairs run back to back, in alternating order${interval}: ${ratios.map((r) => round(100 * r, 1)).join(', ')}`,
-      },
-      {
-        name: 'gateway process CPU per transaction, audit off',
-        unit: 'µs',
-        value: round(median(cpuOff), 1),
-        note: `${round(median(offOff), 1)} µs of it off the event loop (GC helpers)`,
-      },
-      {
-        name: 'gateway process CPU per transaction, audit on (event loop + audit worker)',
-        unit: 'µs',
-        value: round(median(cpuOn), 1),
-        note: `the difference is what audit costs a command in CPU, whatever the load; ${round(median(offOn), 1)} µs of it off the event loop (audit worker, GC helpers)`,
-      },
-      {
-        name: "audit's CPU per transaction as a share of the whole machine's",
-        unit: '%',
-        value: round((100 * (median(cpuOn) - median(cpuOff)) * tpsOff) / (availableParallelism() * 1e6), 1),
-        note: `(gateway CPU on - off) / (${availableParallelism()} cores / audit-off tps): the throughput pgbench, PostgreSQL and the gateway lose to audit on a saturated machine, steadier than the ratio above`,
-      },
-      {
-        name: 'audit worker thread CPU per command span, audit on',
-        unit: 'µs',
-        value: round(median(workerUs), 1),
-        note: `the worker's own clock (built, chained, spooled, exported); runs ${workerUs.map((x) => round(x, 1)).join(', ')}`,
-      },
-    ];
+    for (const mode of MODES) await pgbench(gw.port, mode);
+    const rows: BenchResult[] = [];
+    for (const mode of MODES) rows.push(...(await pairs(gw, sink, mode)));
+    return rows;
   } finally {
     await gw.close();
     await sink.close();
