@@ -35,23 +35,19 @@ export function medianInterval(
   const s = [...xs].sort((a, b) => a - b);
   const n = s.length;
   const alpha = (1 - confidence) / 2;
-  // tail[j] = P(X <= j)
+  // p = P(X = j), tail = P(X <= j); below = P(X <= k - 1), the mass outside each end.
   let p = 0.5 ** n;
   let tail = 0;
+  let below = 0;
   let k = 0;
   for (let j = 0; j < n; j++) {
     tail += p;
     if (tail > alpha) break;
     k = j + 1;
+    below = tail;
     p = (p * (n - j)) / (j + 1);
   }
   if (k === 0) return undefined;
-  let below = 0;
-  let q = 0.5 ** n;
-  for (let j = 0; j < k; j++) {
-    below += q;
-    q = (q * (n - j)) / (j + 1);
-  }
   return { lo: s[k - 1]!, hi: s[n - k]!, coverage: 1 - 2 * below };
 }
 

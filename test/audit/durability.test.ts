@@ -24,6 +24,18 @@ describe('audit spool: nothing lost', () => {
     receiver = new OtlpReceiver();
   });
 
+  /** A sink whose collector is up but answers 503 until the test says otherwise; quick retries. */
+  async function behindRefusingCollector(): Promise<DurableAuditSink> {
+    await receiver.start(0);
+    receiver.failWith = 503;
+    return createAuditSink({
+      otlpEndpoint: receiver.endpoint,
+      spoolDir: dir,
+      retryMinMs: 20,
+      retryMaxMs: 40,
+    });
+  }
+
   afterEach(async () => {
     await sink?.close();
     sink = undefined;
@@ -54,14 +66,7 @@ describe('audit spool: nothing lost', () => {
   });
 
   test('a collector answering 503 keeps the spans spooled until it accepts them', async () => {
-    await receiver.start(0);
-    receiver.failWith = 503;
-    sink = createAuditSink({
-      otlpEndpoint: receiver.endpoint,
-      spoolDir: dir,
-      retryMinMs: 20,
-      retryMaxMs: 40,
-    });
+    sink = await behindRefusingCollector();
     feedSession(sink);
     await sink.flush();
     while (sink.stats().exportFailures < 2) await new Promise((r) => setTimeout(r, 10));
@@ -72,14 +77,7 @@ describe('audit spool: nothing lost', () => {
   });
 
   test('a collector with a request size limit (413) gets the backlog in requests that fit, each span once', async () => {
-    await receiver.start(0);
-    receiver.failWith = 503;
-    sink = createAuditSink({
-      otlpEndpoint: receiver.endpoint,
-      spoolDir: dir,
-      retryMinMs: 20,
-      retryMaxMs: 40,
-    });
+    sink = await behindRefusingCollector();
     // One spool record per session (a group commit each), about 4 KB apiece.
     const sessions = 12;
     for (let i = 0; i < sessions; i++) {
