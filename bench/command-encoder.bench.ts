@@ -11,7 +11,7 @@ import type { CommandEvent, SessionStart } from '../sidecar/audit/events.js';
 import { SpanBatch } from '../sidecar/audit/otlp-encode.js';
 import { createRingBuffers, RingReader, RingWriter } from '../sidecar/audit/ring.js';
 import { openSession, type SessionState } from '../sidecar/audit/spans.js';
-import { round } from './stats.js';
+import { median, round } from './stats.js';
 import type { BenchResult } from './types.js';
 
 export const title = 'Audit: command span encoding in the worker, native vs JavaScript (CPU per span)';
@@ -104,11 +104,6 @@ function cpuRun(shape: Shape, native: boolean): number {
     cpu += t.user + t.system;
   }
   return cpu;
-}
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)]!;
 }
 
 function compare(label: string, shape: Shape): BenchResult[] {

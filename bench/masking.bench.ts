@@ -13,7 +13,7 @@ import {
   maskMysqlLiterals,
   maskSqlLiterals,
 } from '../sidecar/masking/index.js';
-import { round } from './stats.js';
+import { median, round } from './stats.js';
 import type { BenchResult } from './types.js';
 
 export const title = 'Masking (all recognizers on)';
@@ -80,11 +80,6 @@ function cpuMicros(fn: () => void): number {
   fn();
   const d = process.cpuUsage(t0);
   return d.user + d.system;
-}
-
-function median(xs: number[]): number {
-  xs.sort((a, b) => a - b);
-  return xs[xs.length >> 1]!;
 }
 
 /**

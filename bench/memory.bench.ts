@@ -10,6 +10,7 @@ import { once } from 'node:events';
 import { readFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { pgbench, prepareDatabase, startCollector, startSidecar } from './pgbench.bench.js';
+import { median } from './stats.js';
 import type { BenchResult } from './types.js';
 
 export const title = 'Sidecar memory: pgbench -S -M prepared -c 8 through bin/agentgate';
@@ -42,11 +43,6 @@ new Worker('setInterval(() => {}, 1000)', { eval: true }).on('online', () => con
   child.kill();
   await once(child, 'exit');
   return m;
-}
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)]!;
 }
 
 const mb = (x: number) => Math.round(x * 10) / 10;
