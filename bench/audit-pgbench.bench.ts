@@ -1,8 +1,11 @@
-// pgbench select-only (prepared statements, then the simple protocol) through
-// the PostgreSQL gateway with audit off (NOOP_AUDIT)
-// and on (the durable sink as the sidecar runs it: ring, worker, native span
-// encoder, spool written per group commit and fsynced every 100 ms, export to a
-// loopback OTLP/HTTP collector). Goal: at most 5% throughput lost to audit.
+// pgbench through the PostgreSQL gateway with audit off (NOOP_AUDIT) and on
+// (the durable sink as the sidecar runs it: ring, worker, native span encoder,
+// spool written per group commit and fsynced every 100 ms, export to a loopback
+// OTLP/HTTP collector). Goal: at most 5% throughput lost to audit.
+// Three workloads: select-only with prepared statements (the worst case: the
+// cheapest transaction there is, one span each), select-only with the simple
+// protocol, and pgbench's default TPC-B-like script (seven commands and seven
+// spans per transaction, with writes and a commit that waits for the WAL).
 // Runs come in off/on pairs so drifting load on the shared machine hits both alike.
 
 import { execFile, spawn } from 'node:child_process';
@@ -32,13 +35,24 @@ const exec = promisify(execFile);
 const COLLECTOR = `
 const s = require('node:http').createServer((q, r) => { q.resume(); q.on('end', () => r.writeHead(200).end()); });
 s.listen(0, '127.0.0.1', () => console.log(s.address().port));`;
-const DB = 'agentgate_audit_bench';
+interface Workload {
+  /** Names the rows: pgbench's own flags for it. */
+  readonly label: string;
+  readonly args: readonly string[];
+  readonly db: string;
+  /** pgbench's scale: at least the clients for TPC-B-like, or they queue on one branch row. */
+  readonly scale: number;
+}
 /**
- * Both protocols: with prepared statements a transaction costs the gateway
- * least (the audit text is masked once, at Parse), so audit's share is largest.
+ * With prepared statements a select-only transaction costs the gateway least
+ * (the audit text is masked once, at Parse), so audit's share is largest: the
+ * figure to hold the goal against.
  */
-const MODES = ['prepared', 'simple'] as const;
-type Mode = (typeof MODES)[number];
+const WORKLOADS: readonly Workload[] = [
+  { label: '-S -M prepared', args: ['-S', '-M', 'prepared'], db: 'agentgate_audit_bench', scale: 1 },
+  { label: '-S -M simple', args: ['-S', '-M', 'simple'], db: 'agentgate_audit_bench', scale: 1 },
+  { label: 'TPC-B-like -M simple', args: ['-M', 'simple'], db: 'agentgate_audit_bench_tpcb', scale: 10 },
+];
 const CLIENTS = 8;
 // Twelve short pairs rather than six long ones: the host's load drifts within
 // seconds, and a pair's two halves should see the same machine. With twelve the
@@ -46,13 +60,25 @@ const CLIENTS = 8;
 const SECONDS = 3;
 const ROUNDS = 12;
 
-async function prepareDatabase(): Promise<void> {
+async function prepareDatabase(db: string, scale: number): Promise<void> {
   const c = new pg.Client({ host: '127.0.0.1', port: 5432, user: 'postgres', database: 'postgres' });
   await c.connect();
-  const exists = await c.query('SELECT 1 FROM pg_database WHERE datname = $1', [DB]);
-  if (exists.rowCount === 0) await c.query(`CREATE DATABASE ${DB}`);
+  const exists = await c.query('SELECT 1 FROM pg_database WHERE datname = $1', [db]);
+  if (exists.rowCount === 0) await c.query(`CREATE DATABASE ${db}`);
   await c.end();
-  await exec('pgbench', ['-i', '-q', '-s', '1', '-h', '127.0.0.1', '-p', '5432', '-U', 'postgres', DB]);
+  await exec('pgbench', [
+    '-i',
+    '-q',
+    '-s',
+    String(scale),
+    '-h',
+    '127.0.0.1',
+    '-p',
+    '5432',
+    '-U',
+    'postgres',
+    db,
+  ]);
 }
 
 interface Gateway {
@@ -116,25 +142,23 @@ async function startGateway(): Promise<Gateway> {
  */
 async function measured(
   port: number,
-  mode: Mode,
+  wl: Workload,
 ): Promise<{ tps: number; cpuUs: number; offLoopUs: number }> {
   const c0 = process.cpuUsage();
   const m0 = process.threadCpuUsage();
-  const tps = await pgbench(port, mode);
+  const tps = await pgbench(port, wl);
   const c = process.cpuUsage(c0);
   const m = process.threadCpuUsage(m0);
   const tx = tps * SECONDS;
   return { tps, cpuUs: (c.user + c.system) / tx, offLoopUs: (c.user + c.system - m.user - m.system) / tx };
 }
 
-async function pgbench(port: number, mode: Mode): Promise<number> {
+async function pgbench(port: number, wl: Workload): Promise<number> {
   const { stdout } = await exec(
     'pgbench',
     [
-      '-S',
+      ...wl.args,
       '-n',
-      '-M',
-      mode,
       '-c',
       String(CLIENTS),
       '-j',
@@ -147,7 +171,7 @@ async function pgbench(port: number, mode: Mode): Promise<number> {
       String(port),
       '-U',
       'agent',
-      DB,
+      wl.db,
     ],
     { env: { ...process.env, PGPASSWORD: 'bench-token', PGSSLMODE: 'disable' } },
   );
@@ -156,8 +180,8 @@ async function pgbench(port: number, mode: Mode): Promise<number> {
   return Number(m[1]);
 }
 
-/** Off/on pairs through one gateway for one pgbench protocol; the rows name the protocol. */
-async function pairs(gw: Gateway, sink: DurableAuditSink, mode: Mode): Promise<BenchResult[]> {
+/** Off/on pairs through one gateway for one workload; the rows name it. */
+async function pairs(gw: Gateway, sink: DurableAuditSink, wl: Workload): Promise<BenchResult[]> {
   const off: number[] = [];
   const on: number[] = [];
   const cpuOff: number[] = [];
@@ -171,7 +195,7 @@ async function pairs(gw: Gateway, sink: DurableAuditSink, mode: Mode): Promise<B
     gw.audit = sink;
     await sink.flush();
     const w0 = sink.stats();
-    const b = await measured(gw.port, mode);
+    const b = await measured(gw.port, wl);
     await sink.flush();
     const w1 = sink.stats();
     workerUs.push((w1.workerCpuUs - w0.workerCpuUs) / Math.max(1, w1.spansSpooled - w0.spansSpooled));
@@ -181,7 +205,7 @@ async function pairs(gw: Gateway, sink: DurableAuditSink, mode: Mode): Promise<B
   };
   const unaudited = async (): Promise<void> => {
     gw.audit = NOOP_AUDIT;
-    const a = await measured(gw.port, mode);
+    const a = await measured(gw.port, wl);
     off.push(a.tps);
     cpuOff.push(a.cpuUs);
     offOff.push(a.offLoopUs);
@@ -207,7 +231,7 @@ async function pairs(gw: Gateway, sink: DurableAuditSink, mode: Mode): Promise<B
     ci === undefined
       ? ''
       : ` (${round(100 * ci.coverage, 0)} % interval for the median ${round(100 * ci.lo, 1)}-${round(100 * ci.hi, 1)})`;
-  const label = `pgbench -S -M ${mode} -c ${CLIENTS}`;
+  const label = `pgbench ${wl.label} -c ${CLIENTS}`;
   return [
     {
       name: `${label}: audit off (median of ${ROUNDS})`,
@@ -256,7 +280,8 @@ async function pairs(gw: Gateway, sink: DurableAuditSink, mode: Mode): Promise<B
 export async function run(): Promise<BenchResult[]> {
   await initClassifiers();
   await loadSqlScanner();
-  await prepareDatabase();
+  const databases = new Map(WORKLOADS.map((wl) => [wl.db, wl.scale]));
+  for (const [db, scale] of databases) await prepareDatabase(db, scale);
   // The collector runs in its own process, as it would in a cluster: its request
   // handling must not land on the gateway's event loop.
   const collector = spawn(process.execPath, ['-e', COLLECTOR], { stdio: ['ignore', 'pipe', 'inherit'] });
@@ -273,9 +298,9 @@ export async function run(): Promise<BenchResult[]> {
     // audit worker's own first-use costs (module loading, crypto set-up), which
     // would otherwise land in the first measured round.
     gw.audit = sink;
-    for (const mode of MODES) await pgbench(gw.port, mode);
+    for (const wl of WORKLOADS) await pgbench(gw.port, wl);
     const rows: BenchResult[] = [];
-    for (const mode of MODES) rows.push(...(await pairs(gw, sink, mode)));
+    for (const wl of WORKLOADS) rows.push(...(await pairs(gw, sink, wl)));
     return rows;
   } finally {
     await gw.close();
