@@ -266,7 +266,7 @@ async function pairs(gw: Gateway, sink: DurableAuditSink, wl: Workload): Promise
       name: `${label}: audit's CPU per transaction as a share of the whole machine's`,
       unit: '%',
       value: round((100 * (median(cpuOn) - median(cpuOff)) * tpsOff) / (availableParallelism() * 1e6), 1),
-      note: `(gateway CPU on - off) / (${availableParallelism()} cores / audit-off tps): the throughput pgbench, PostgreSQL and the gateway lose to audit on a saturated machine, steadier than the ratio above`,
+      note: `(gateway CPU on - off) / (${availableParallelism()} cores / audit-off tps): what pgbench, PostgreSQL and the gateway would lose to audit if the machine were saturated`,
     },
     {
       name: `${label}: audit worker thread CPU per command span, audit on`,
