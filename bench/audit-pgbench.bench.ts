@@ -26,7 +26,7 @@ import { classifyPostgres, initClassifiers } from '../sidecar/policy/classify/po
 import { type GatewayContext, NOOP_METRICS } from '../sidecar/protocols/gateway-context.js';
 import { CancelRegistry } from '../sidecar/protocols/postgres/cancel.js';
 import { PgSession } from '../sidecar/protocols/postgres/session.js';
-import { median, medianInterval, round } from './stats.js';
+import { median, medianInterval, round, verdict } from './stats.js';
 import type { BenchResult } from './types.js';
 
 export const title = 'Audit: pgbench select-only through the gateway, audit off vs on';
@@ -248,7 +248,7 @@ async function pairs(gw: Gateway, sink: DurableAuditSink, wl: Workload): Promise
       name: `${label}: throughput with audit on / off`,
       unit: '%',
       value: round(100 * median(ratios), 1),
-      note: `goal >= 95%; median of ${ROUNDS} pairs run back to back, in alternating order${interval}: ${ratios.map((r) => round(100 * r, 1)).join(', ')}`,
+      note: `goal >= 95%: ${verdict(ci, 0.95)}; median of ${ROUNDS} pairs run back to back, in alternating order${interval}: ${ratios.map((r) => round(100 * r, 1)).join(', ')}`,
     },
     {
       name: `${label}: gateway process CPU per transaction, audit off`,

@@ -1,4 +1,4 @@
-import { median, medianInterval } from './stats.js';
+import { median, medianInterval, verdict } from './stats.js';
 
 describe('bench statistics', () => {
   test('median of odd and even counts', () => {
@@ -17,5 +17,12 @@ describe('bench statistics', () => {
     // n = 5: even the extremes cover less than 95 % (1 - 2/32).
     expect(medianInterval([1, 2, 3, 4, 5])).toBeUndefined();
     expect(medianInterval([1, 2, 3, 4, 5], 0.9)).toMatchObject({ lo: 1, hi: 5 });
+  });
+
+  test('a goal is met or missed only when the whole interval says so', () => {
+    expect(verdict({ lo: 0.95, hi: 1.02 }, 0.95)).toBe('met');
+    expect(verdict({ lo: 0.85, hi: 0.949 }, 0.95)).toBe('not met');
+    expect(verdict({ lo: 0.9, hi: 1.03 }, 0.95)).toBe('cannot tell from this run');
+    expect(verdict(undefined, 0.95)).toBe('too few runs to tell');
   });
 });

@@ -51,6 +51,18 @@ export function medianInterval(
   return { lo: s[k - 1]!, hi: s[n - k]!, coverage: 1 - 2 * below };
 }
 
+/**
+ * What an interval says about a lower bound a goal sets: met when all of it
+ * lies at or above the bound, not met when all of it lies below, otherwise the
+ * run cannot tell (a median alone would pretend it can).
+ */
+export function verdict(ci: { lo: number; hi: number } | undefined, atLeast: number): string {
+  if (ci === undefined) return 'too few runs to tell';
+  if (ci.lo >= atLeast) return 'met';
+  if (ci.hi < atLeast) return 'not met';
+  return 'cannot tell from this run';
+}
+
 export function round(value: number, digits = 2): number {
   const f = 10 ** digits;
   return Math.round(value * f) / f;
