@@ -29,7 +29,7 @@ import { PgSession } from '../sidecar/protocols/postgres/session.js';
 import { median, medianInterval, round, verdict } from './stats.js';
 import type { BenchResult } from './types.js';
 
-export const title = 'Audit: pgbench select-only through the gateway, audit off vs on';
+export const title = 'Audit: pgbench through the gateway, audit off vs on';
 
 const exec = promisify(execFile);
 const COLLECTOR = `
