@@ -17,7 +17,6 @@ import { createServer, type Server, type Socket } from 'node:net';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import pg from 'pg';
 import type { Target } from '../api/types.js';
 import { type AuditSink, NOOP_AUDIT } from '../sidecar/audit/events.js';
 import { createAuditSink, type DurableAuditSink } from '../sidecar/audit/sink.js';
@@ -26,6 +25,7 @@ import { classifyPostgres, initClassifiers } from '../sidecar/policy/classify/po
 import { type GatewayContext, NOOP_METRICS } from '../sidecar/protocols/gateway-context.js';
 import { CancelRegistry } from '../sidecar/protocols/postgres/cancel.js';
 import { PgSession } from '../sidecar/protocols/postgres/session.js';
+import { prepareDatabase } from './pgbench.bench.js';
 import { median, medianInterval, round, verdict } from './stats.js';
 import type { BenchResult } from './types.js';
 
@@ -59,27 +59,6 @@ const CLIENTS = 8;
 // median's distribution-free 95 % interval is the 3rd to the 10th pair.
 const SECONDS = 3;
 const ROUNDS = 12;
-
-async function prepareDatabase(db: string, scale: number): Promise<void> {
-  const c = new pg.Client({ host: '127.0.0.1', port: 5432, user: 'postgres', database: 'postgres' });
-  await c.connect();
-  const exists = await c.query('SELECT 1 FROM pg_database WHERE datname = $1', [db]);
-  if (exists.rowCount === 0) await c.query(`CREATE DATABASE ${db}`);
-  await c.end();
-  await exec('pgbench', [
-    '-i',
-    '-q',
-    '-s',
-    String(scale),
-    '-h',
-    '127.0.0.1',
-    '-p',
-    '5432',
-    '-U',
-    'postgres',
-    db,
-  ]);
-}
 
 interface Gateway {
   port: number;

@@ -358,11 +358,11 @@ function rssKb(pid: number): number {
   }
 }
 
-/** The scale-10 pgbench database, created and initialised afresh. */
-export async function prepareDatabase(): Promise<void> {
-  if ((await psql(`SELECT 1 FROM pg_database WHERE datname = '${DB}'`)) !== '1')
-    await psql(`CREATE DATABASE ${DB}`);
-  await exec('pgbench', ['-i', '-q', '-s', '10', '-h', '127.0.0.1', '-U', 'postgres', DB]);
+/** A pgbench database (this bench's, at scale 10, unless told), created if missing and initialised afresh. */
+export async function prepareDatabase(db = DB, scale = 10): Promise<void> {
+  if ((await psql(`SELECT 1 FROM pg_database WHERE datname = '${db}'`)) !== '1')
+    await psql(`CREATE DATABASE ${db}`);
+  await exec('pgbench', ['-i', '-q', '-s', String(scale), '-h', '127.0.0.1', '-U', 'postgres', db]);
 }
 
 export async function run(): Promise<BenchResult[]> {
